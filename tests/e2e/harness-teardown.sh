@@ -25,7 +25,7 @@ child() {
         qft_vm_start probe a -machine pc,memory-backend=ram -m 64M -accel tcg -S \
             -object memory-backend-file,id=ram,size=64M,mem-path=/dev/shm/$QFT_TAG-ram,share=on \
             $(qft_nic_args)
-        echo ready >"/tmp/ready-$QFT_TAG"
+        echo $$ >"/tmp/ready-$QFT_TAG"
         case "$0" in
             fail) false ;;                        # set -e: fails here
             term) sleep 60 & wait $! ;;           # parent sends SIGTERM
@@ -56,7 +56,7 @@ check_clean "$tag" "test failing on purpose (set -e)"
 tag=qftT$$b
 child "$tag" term & cpid=$!
 if wait_ready "$tag"; then
-    kill -TERM "$cpid"; wait "$cpid"; rc=$?
+    kill -TERM "$(cat "/tmp/ready-$tag")"; wait "$cpid"; rc=$?
     [ $rc -eq 143 ] && ok "SIGTERM'd child exits 143" || bad "SIGTERM'd child exited $rc"
 else
     bad "child $tag never got ready"; kill -9 "$cpid" 2>/dev/null
@@ -72,7 +72,7 @@ check_clean "$tag" "passing test"
 tag=qftT$$k
 QFT_KEEP=1 child "$tag" fail
 left=$(qft_leftovers "$tag")
-for kind in netns process shm rundir; do
+for kind in netns mount process shm rundir; do
     if echo "$left" | grep -q "^$kind "; then ok "control: a kept run shows its $kind"
     else bad "control: leftover check missed a kept $kind"; fi
 done

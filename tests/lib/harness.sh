@@ -115,6 +115,7 @@ qft_vm_start() {
         -serial "file:$QFT_RUN/$name.serial" \
         "$@" >"$QFT_RUN/$name.log" 2>&1 &
     echo $! >"$QFT_RUN/$name.pid"
+    disown $!   # its death at teardown is expected, not a job to report
     local i
     for i in $(seq 100); do
         [ -S "$QFT_RUN/$name.qmp" ] && return 0

@@ -1,0 +1,194 @@
+/*
+ * qemu-ft pool layout: the single source of truth for QEMU, the agent and
+ * the tools.  QEMU's series carries a byte-identical copy as
+ * include/migration/ftpool.h (a test compares them).
+ *
+ * The pool is one shared, coherent memory region (a CXL 3 shared-memory
+ * device, DAX, or here a tmpfs file) mapped by the primary and the standby:
+ *
+ *   offset 0             superblock (FTPOOL_SB_SIZE): layout + commit word
+ *   base_offset          base RAM image: every migratable RAMBlock at a
+ *                        fixed offset (FTPOOL_BLOCK_ALIGN aligned)
+ *   slot_offset[0]       journal slot A  \  header, page records, page data,
+ *   slot_offset[1]       journal slot B  /  device state
+ *   log_offset           in-flight I/O log (RX frames, disk writes)
+ *
+ * All integers are little-endian, and the structures below are used in
+ * place, so users must be little-endian hosts (x86-64, aarch64); each user
+ * checks that at build time.  Offsets are from the start of the pool.
+ * The commit word is the only field written after creation that decides
+ * anything; it is one naturally aligned 64-bit word changed only by an
+ * atomic compare-and-swap (see docs/design.md for the protocol).
+ *
+ * CRCs are CRC32C (Castagnoli, reflected, init 0xffffffff, final xor
+ * 0xffffffff; "123456789" -> 0xe3069283), which is QEMU's
+ * crc32c(0xffffffff, buf, len).
+ *
+ * Copyright (c) 2026 qemu-ft developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef FTPOOL_H
+#define FTPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FTPOOL_MAGIC            "QEMUFTP1"      /* 8 bytes, no NUL */
+#define FTPOOL_SLOT_MAGIC       "QFTSLOT1"      /* 8 bytes, no NUL */
+#define FTPOOL_VERSION          1
+
+#define FTPOOL_SB_SIZE          (64 * 1024)     /* superblock region */
+#define FTPOOL_PAGE_SIZE        4096            /* unit of base and slots */
+#define FTPOOL_BLOCK_ALIGN      (2 * 1024 * 1024) /* base blocks, slots */
+#define FTPOOL_MAX_BLOCKS       32
+#define FTPOOL_BLOCK_ID_LEN     256             /* = RAMBlock idstr */
+#define FTPOOL_SLOT_HDR_SIZE    4096
+
+/*
+ * The commit word: {generation, epoch, slot} in one uint64_t.
+ *
+ *   63          48 47                                        1  0
+ *  +--------------+-------------------------------------------+----+
+ *  |  generation  |  committed epoch                          |slot|
+ *  +--------------+-------------------------------------------+----+
+ *
+ * epoch 0 means nothing is committed yet (the initial full sync of the base
+ * image is still running); the slot bit is then 0 and meaningless.
+ * Generation starts at 1 when the primary creates the pool; a promotion
+ * increments it by CAS, which fences the primary: its next commit CAS fails.
+ */
+#define FTPOOL_GEN_SHIFT        48
+#define FTPOOL_GEN_MAX          0xffffULL
+#define FTPOOL_EPOCH_SHIFT      1
+#define FTPOOL_EPOCH_MAX        ((1ULL << 47) - 1)
+
+static inline uint64_t ftpool_commit_word(uint64_t generation,
+                                          uint64_t epoch, unsigned slot)
+{
+    return (generation << FTPOOL_GEN_SHIFT) |
+           ((epoch & FTPOOL_EPOCH_MAX) << FTPOOL_EPOCH_SHIFT) | (slot & 1);
+}
+
+static inline uint64_t ftpool_commit_generation(uint64_t word)
+{
+    return word >> FTPOOL_GEN_SHIFT;
+}
+
+static inline uint64_t ftpool_commit_epoch(uint64_t word)
+{
+    return (word >> FTPOOL_EPOCH_SHIFT) & FTPOOL_EPOCH_MAX;
+}
+
+static inline unsigned ftpool_commit_slot(uint64_t word)
+{
+    return word & 1;
+}
+
+/* One RAMBlock's place in the base image. */
+typedef struct FtPoolBlock {
+    char idstr[FTPOOL_BLOCK_ID_LEN];    /* NUL-terminated RAMBlock idstr */
+    uint64_t offset;                    /* in the pool, FTPOOL_BLOCK_ALIGN */
+    uint64_t length;                    /* bytes (RAMBlock used_length) */
+} FtPoolBlock;
+
+/*
+ * The superblock.  Everything before layout_crc is written once when the
+ * primary creates the pool and is covered by layout_crc.  After it, on its
+ * own cache line, the commit word; then advisory fields that no decision
+ * depends on (statistics for tools).
+ */
+typedef struct FtPoolSuperblock {
+    uint8_t  magic[8];                  /* FTPOOL_MAGIC */
+    uint32_t version;                   /* FTPOOL_VERSION */
+    uint32_t sb_size;                   /* FTPOOL_SB_SIZE */
+    uint64_t pool_size;                 /* bytes the pool must have */
+    uint32_t page_size;                 /* FTPOOL_PAGE_SIZE */
+    uint32_t nr_blocks;                 /* used entries of blocks[] */
+    uint8_t  vm_uuid[16];               /* the protected VM (-uuid) */
+    uint64_t created_ns;                /* CLOCK_REALTIME at creation */
+
+    uint64_t base_offset;               /* first byte of the base image */
+    uint64_t base_size;                 /* bytes up to the last block end */
+
+    uint64_t slot_offset[2];            /* slot A, slot B */
+    uint64_t slot_size;                 /* bytes per slot */
+    uint64_t slot_max_pages;            /* page capacity per slot */
+    uint64_t slot_max_devstate;         /* device-state capacity per slot */
+
+    uint64_t log_offset;                /* in-flight I/O log, 0 if none */
+    uint64_t log_size;
+
+    uint8_t  reserved[128];             /* zero */
+
+    FtPoolBlock blocks[FTPOOL_MAX_BLOCKS];
+
+    uint32_t layout_crc;                /* CRC32C of bytes before it */
+    uint32_t pad0;
+
+    /* --- mutable, one cache line of its own --- */
+    uint64_t commit __attribute__((aligned(64)));
+
+    /* advisory statistics, written by the primary after a commit */
+    uint64_t stat_applied_epoch;        /* slot of this epoch is in base */
+    uint64_t stat_commit_ns;            /* CLOCK_REALTIME of last commit */
+    uint64_t stat_last_pause_ns;        /* vCPU pause of the last epoch */
+    uint64_t stat_last_dirty_pages;
+} FtPoolSuperblock;
+
+/*
+ * A journal slot starts with this header (FTPOOL_SLOT_HDR_SIZE bytes),
+ * followed by nr_pages page records at records_offset, the page data at
+ * data_offset (record i's page at data_offset + i * page_size) and the
+ * device/vCPU state stream (qemu_save_device_state()) at devstate_offset.
+ * Offsets in the header are from the start of the slot.
+ *
+ * A slot is written completely and flushed before the commit word names
+ * it.  A slot the commit word does not name is ignored, whatever it holds
+ * (it may be torn).  The slot the commit word names must match it exactly
+ * (generation, epoch, index) and pass every CRC, or promotion refuses.
+ */
+typedef struct FtPoolSlotHeader {
+    uint8_t  magic[8];                  /* FTPOOL_SLOT_MAGIC */
+    uint64_t generation;
+    uint64_t epoch;
+    uint32_t slot;                      /* 0 = A, 1 = B */
+    uint32_t page_size;
+    uint64_t nr_pages;
+    uint64_t records_offset;
+    uint64_t data_offset;               /* FTPOOL_PAGE_SIZE aligned */
+    uint64_t devstate_offset;
+    uint64_t devstate_len;
+    uint32_t records_crc;               /* CRC32C of the record array */
+    uint32_t devstate_crc;              /* CRC32C of the device state */
+    uint64_t pause_ns;                  /* how long vCPUs were stopped */
+    uint64_t created_ns;                /* CLOCK_REALTIME when written */
+    uint8_t  reserved[56];              /* zero */
+    uint32_t header_crc;                /* CRC32C of bytes before it */
+    uint32_t pad0;
+} FtPoolSlotHeader;
+
+/* One dirty page in a slot: where it goes in the base image, and its CRC. */
+typedef struct FtPoolPageRecord {
+    uint64_t offset;                    /* pool offset in the base image */
+    uint32_t data_crc;                  /* CRC32C of the page's data */
+    uint32_t flags;                     /* zero */
+} FtPoolPageRecord;
+
+_Static_assert(sizeof(FtPoolBlock) == 272, "FtPoolBlock layout");
+_Static_assert(offsetof(FtPoolSuperblock, blocks) == 256,
+               "FtPoolSuperblock header layout");
+_Static_assert(offsetof(FtPoolSuperblock, layout_crc) ==
+               256 + FTPOOL_MAX_BLOCKS * 272, "layout_crc offset");
+_Static_assert(offsetof(FtPoolSuperblock, commit) % 64 == 0,
+               "commit word on its own cache line");
+_Static_assert(sizeof(FtPoolSuperblock) <= FTPOOL_SB_SIZE,
+               "superblock fits its region");
+_Static_assert(offsetof(FtPoolSlotHeader, header_crc) == 152,
+               "FtPoolSlotHeader layout");
+_Static_assert(sizeof(FtPoolSlotHeader) <= FTPOOL_SLOT_HDR_SIZE,
+               "slot header fits its page");
+_Static_assert(sizeof(FtPoolPageRecord) == 16, "FtPoolPageRecord layout");
+
+#endif /* FTPOOL_H */
