@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# qemu-ft test helpers for protected VMs (source after harness.sh).
+#
+#   ft_qmp NAME CMD [JSON]         qft-qmp on NAME's QMP socket
+#   ft_qmp_ev NAME CMD [JSON] --wait-event EV   on NAME's event socket
+#   ft_wait_status NAME STATUS SECS
+#   ft_pool_block_offset POOL N    pool offset of base block N (superblock)
+#   ft_pool_commit POOL            the commit word, decoded: "GEN EPOCH SLOT"
+#   ft_start_bootblock_pair ...    see below
+#
+# Needs QFT_QMP (the qft-qmp binary).
+
+: "${QFT_QMP:?QFT_QMP must point to qft-qmp}"
+
+ft_qmp() {
+    local name=$1; shift
+    "$QFT_QMP" --timeout-ms "${FT_QMP_TIMEOUT:-30000}" "$QFT_RUN/$name.qmp" "$@"
+}
+
+ft_qmp_ev() {
+    local name=$1; shift
+    "$QFT_QMP" --timeout-ms "${FT_QMP_TIMEOUT:-30000}" "$QFT_RUN/$name-ev.qmp" "$@"
+}
+
+# The second QMP socket (events) for qft_vm_start.
+ft_ev_args() {
+    echo "-qmp unix:$QFT_RUN/$1-ev.qmp,server=on,wait=off"
+}
+
+ft_wait_status() {
+    local name=$1 want=$2 secs=$3 i st
+    for i in $(seq $((secs * 10))); do
+        st=$(ft_qmp "$name" query-ft | jq -r .status)
+        [ "$st" = "$want" ] && return 0
+        [ "$st" = failed ] && qft_die "$name: ft failed: $(ft_qmp "$name" query-ft | jq -r .error)"
+        sleep 0.1
+    done
+    qft_die "$name: ft status is '$st', not '$want' after $secs s"
+}
+
+# Little-endian u64 at byte OFFSET of FILE.
+ft_u64_at() {
+    od -An -t u8 -j "$2" -N 8 "$1" | tr -d ' '
+}
+
+# proto/ftpool.h: blocks[] starts at 256; each FtPoolBlock is 272 bytes
+# (idstr[256], offset, length).
+ft_pool_block_offset() {
+    ft_u64_at "$1" $((256 + $2 * 272 + 256))
+}
+
+# The commit word sits at the first 64-byte boundary after layout_crc
+# (offset 256 + 32 * 272 + 8 = 8968 -> 9024).
+ft_pool_commit() {
+    local w
+    w=$(ft_u64_at "$1" 9024)
+    echo "$((w >> 48)) $(((w >> 1) & ((1 << 47) - 1))) $((w & 1))"
+}
