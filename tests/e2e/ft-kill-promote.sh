@@ -41,7 +41,7 @@ qft_net_up
 
 guest_args() { # SMP
     echo "-machine pc,memory-backend=ram -m $mem -smp $1 -accel tcg,thread=multi" \
-         "-drive file=$img,format=raw,if=ide,readonly=on"
+         "-drive file=$img,format=raw,if=ide,snapshot=on"
 }
 
 ramcheck_sweeps() { # IMAGE SMP -> "c0 c1 ..." (fails the test if broken)

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Crash consistency, fencing and "RAM mapped, not copied", with real QEMUs.
+#   ft-pool-faults.sh BOOTBLOCK_IMG QFT_QMP
+#
+# 1. Corruption: with the primary frozen (SIGSTOP), flip a bit in each region
+#    of the committed slot (header, page records, page data, device state):
+#    ft-promote refuses with the exact error, the standby stays paused and
+#    the pool's generation is untouched (the primary is not fenced by a
+#    refused promotion). Each bit is flipped back afterwards.
+# 2. Torn slot: garbage over the uncommitted slot is ignored: the promotion
+#    restores the committed epoch, whose digest the primary recorded.
+# 3. Fencing: SIGSTOP the primary, promote, SIGCONT: FT_FENCED, status
+#    fenced, the commit word and the base image stay as the promotion left
+#    them, the fenced VM refuses `cont`. Control: SIGSTOP/SIGCONT without a
+#    promotion, and the primary commits on.
+# 4. Mapped, not copied: a 256 MiB standby's Private_Dirty grows by at most
+#    the slot's pages plus 16 MiB at promotion. Control: a standby whose RAM
+#    is not mapped from the pool grows by more than its RAM size.
+set -euo pipefail
+img=$1 QFT_QMP=$2
+top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/harness.sh
+source "$top/tests/lib/harness.sh"
+# shellcheck source=../lib/ft.sh
+source "$top/tests/lib/ft.sh"
+[ -f "$img" ] || qft_die "no bootblock image at $img"
+
+qft_init
+qft_net_up
+passed=0
+ok() { echo "ok - $*"; passed=$((passed + 1)); }
+
+bb_args() { echo "-machine pc,memory-backend=ram -m 32M -smp 1 -accel tcg -drive file=$img,format=raw,if=ide,snapshot=on"; }
+
+# pair NAME POOL MEM GUEST-ARGS...: protected primary NAME-p on host-a,
+# attached standby NAME-s on host-b (RAM mapped from the pool).
+pair() {
+    local n=$1 pool=$2 mem=$3; shift 3
+    qft_vm_start "$n-p" a "$@" -object "memory-backend-ram,id=ram,size=$mem" $(ft_ev_args "$n-p")
+    ft_qmp "$n-p" ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20, \"x-digest-log\": \"$QFT_RUN/$n.digests\"}" >/dev/null
+    ft_wait_status "$n-p" protected 60
+    local off
+    off=$(ft_pool_block_offset "$pool" 0)
+    qft_vm_start "$n-s" b "$@" -S \
+        -object "memory-backend-file,id=ram,size=$mem,mem-path=$pool,offset=$off,share=off"
+    ft_qmp "$n-s" ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+}
+
+# XOR one byte of FILE at OFFSET with 0x01.
+flip() {
+    local b
+    b=$(od -An -t u1 -j "$2" -N 1 "$1" | tr -d ' ')
+    printf "\\$(printf '%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# ---- 1 + 2: corruption and torn slot --------------------------------------
+pool=/dev/shm/$QFT_TAG-c.pool
+# shellcheck disable=SC2046
+pair c "$pool" 32M $(bb_args)
+sleep 1
+kill -STOP "$(qft_vm_pid c-p)"
+sleep 0.3
+read -r gen epoch slot <<<"$(ft_pool_commit "$pool")"
+slot_off=$(ft_u64_at "$pool" $((72 + 8 * slot)))
+other_off=$(ft_u64_at "$pool" $((72 + 8 * (1 - slot))))
+nr_pages=$(ft_u64_at "$pool" $((slot_off + 32)))
+rec_off=$(ft_u64_at "$pool" $((slot_off + 40)))
+data_off=$(ft_u64_at "$pool" $((slot_off + 48)))
+dev_off=$(ft_u64_at "$pool" $((slot_off + 56)))
+[ "$nr_pages" -gt 6 ] || qft_die "the committed slot has only $nr_pages pages; the bootblock should dirty more"
+S=$(printf '%b' "\\x$(printf '%x' $((65 + slot)))")
+echo "# committed: generation $gen epoch $epoch slot $S, $nr_pages pages"
+
+declare -A regions=(
+    [header]="$((slot_off + 16)):committed slot $S (epoch $epoch): header CRC mismatch"
+    [records]="$((slot_off + rec_off + 3 * 16 + 1)):committed slot $S: page records CRC mismatch"
+    [page]="$((slot_off + data_off + 5 * 4096 + 77)):committed slot $S record 5: page CRC mismatch at base offset"
+    [devstate]="$((slot_off + dev_off + 100)):committed slot $S: device state CRC mismatch"
+)
+for r in header records page devstate; do
+    at=${regions[$r]%%:*} want=${regions[$r]#*:}
+    flip "$pool" "$at"
+    if out=$(ft_qmp c-s ft-promote 2>&1); then
+        qft_die "corrupt $r: the standby promoted: $out"
+    fi
+    echo "$out" | grep -qF "$want" || qft_die "corrupt $r: expected '$want', got: $out"
+    [ "$(ft_qmp c-s query-status | jq -r .status)" = prelaunch ] || qft_die "corrupt $r: the standby did not stay paused"
+    [ "$(ft_pool_commit "$pool")" = "$gen $epoch $slot" ] || qft_die "corrupt $r: the commit word changed: $(ft_pool_commit "$pool")"
+    flip "$pool" "$at"
+    ok "corrupt $r: promotion refused (${out#*GenericError: }), standby paused, generation untouched"
+done
+
+# Tear the uncommitted slot: garbage over its header and records.
+head -c 65536 /dev/urandom | dd of="$pool" bs=1 seek="$other_off" conv=notrunc status=none
+out=$(ft_qmp c-s ft-promote '{"x-digest": true}') || qft_die "torn uncommitted slot: promotion refused: $out"
+[ "$(echo "$out" | jq -r .epoch)" = "$epoch" ] || qft_die "torn slot: restored $(echo "$out" | jq -r .epoch), committed was $epoch"
+grep -qx "epoch $epoch generation $gen sha256 $(echo "$out" | jq -r .digest)" "$QFT_RUN/c.digests" ||
+    qft_die "torn slot: the restored digest is not the one recorded for epoch $epoch"
+ok "torn uncommitted slot ignored: restored epoch $epoch with the primary's digest"
+kill -9 "$(qft_vm_pid c-p)" "$(qft_vm_pid c-s)"
+
+# ---- 3: fencing -------------------------------------------------------------
+pool=/dev/shm/$QFT_TAG-f.pool
+# shellcheck disable=SC2046
+pair f "$pool" 32M $(bb_args) $(qft_nic_args)
+sleep 0.5
+# Control: a SIGSTOP alone does not fence: the primary commits on.
+kill -STOP "$(qft_vm_pid f-p)"; sleep 0.3
+read -r _ e1 _ <<<"$(ft_pool_commit "$pool")"
+kill -CONT "$(qft_vm_pid f-p)"; sleep 1
+read -r g2 e2 _ <<<"$(ft_pool_commit "$pool")"
+[ "$g2" = 1 ] && [ "$e2" -gt "$e1" ] || qft_die "control: after SIGSTOP/SIGCONT the primary did not commit on ($e1 -> $e2, generation $g2)"
+ok "control: SIGSTOP/SIGCONT without a promotion: the primary commits on (epoch $e1 -> $e2)"
+
+"$QFT_QMP" --timeout-ms 30000 "$QFT_RUN/f-p-ev.qmp" --wait-event FT_FENCED >"$QFT_RUN/fenced.json" &
+waiter=$!
+sleep 0.3
+kill -STOP "$(qft_vm_pid f-p)"
+qft_in a timeout 3 tcpdump -i tap0 -Q in -nn -e -c 1 ether src "$QFT_GUEST_MAC" >"$QFT_RUN/tap.txt" 2>/dev/null &
+capture=$!
+qft_in b timeout 3 tcpdump -i tap0 -Q in -nn -e -c 1 ether src "$QFT_GUEST_MAC" >"$QFT_RUN/tap-b.txt" 2>/dev/null &
+capture_b=$!
+sleep 0.5   # both captures running
+out=$(ft_qmp f-s ft-promote) || qft_die "fencing: promotion refused: $out"
+word=$(ft_pool_commit "$pool")
+base_before=$(dd if="$pool" bs=2M skip=1 count=17 status=none | sha256sum)
+sleep 0.5
+kill -CONT "$(qft_vm_pid f-p)"
+wait "$waiter" || qft_die "fencing: no FT_FENCED event after SIGCONT"
+ev=$(tail -n1 "$QFT_RUN/fenced.json")
+[ "$(echo "$ev" | jq -r .data.generation)/$(echo "$ev" | jq -r '.data["pool-generation"]')" = 1/2 ] || qft_die "fencing: event $ev"
+ok "fencing: FT_FENCED after SIGCONT: $(echo "$ev" | jq -c .data)"
+sleep 1
+[ "$(ft_qmp f-p query-ft | jq -r .status)" = fenced ] || qft_die "fencing: status $(ft_qmp f-p query-ft | jq -r .status)"
+[ "$(ft_pool_commit "$pool")" = "$word" ] || qft_die "fencing: the fenced primary moved the commit word: $word -> $(ft_pool_commit "$pool")"
+[ "$(dd if="$pool" bs=2M skip=1 count=17 status=none | sha256sum)" = "$base_before" ] || qft_die "fencing: the fenced primary wrote the base image"
+ok "fencing: status fenced; commit word ($word) and base image unchanged"
+wait "$capture" "$capture_b" || true
+grep -q . "$QFT_RUN/tap-b.txt" || qft_die "control: the capture on host-b's tap0 saw no frame from the promoted VM (announce): the capture cannot see frames"
+! grep -q . "$QFT_RUN/tap.txt" || qft_die "fencing: a frame from the old primary reached its tap: $(cat "$QFT_RUN/tap.txt")"
+ok "control: the promoted VM's announce was captured on host-b's tap0: $(cut -c1-80 "$QFT_RUN/tap-b.txt")"
+ok "fencing: no frame sent by the fenced primary into host-a's tap0"
+if out=$(ft_qmp f-p cont 2>&1); then qft_die "fencing: the fenced VM accepted cont"; fi
+echo "$out" | grep -q "fenced" || qft_die "fencing: cont refused without naming the fence: $out"
+ok "fencing: cont refused: ${out#*GenericError: }"
+kill -9 "$(qft_vm_pid f-p)" "$(qft_vm_pid f-s)"
+
+# ---- 4: RAM mapped, not copied ---------------------------------------------
+private_dirty_kb() { awk '/^Private_Dirty:/ {print $2}' "/proc/$1/smaps_rollup"; }
+mapped_growth() { # NAME POOL -> "growth_kb pages"
+    local n=$1 pool=$2 before out
+    kill -9 "$(qft_vm_pid "$n-p")"
+    before=$(private_dirty_kb "$(qft_vm_pid "$n-s")")
+    out=$(ft_qmp "$n-s" ft-promote) || qft_die "$n: promotion refused: $out"
+    echo "$(($(private_dirty_kb "$(qft_vm_pid "$n-s")") - before)) $(echo "$out" | jq -r .pages)"
+}
+pool=/dev/shm/$QFT_TAG-m.pool
+pair m "$pool" 256M -machine pc,memory-backend=ram -m 256M -accel tcg
+sleep 0.5
+read -r growth pages <<<"$(mapped_growth m "$pool")"
+limit=$((pages * 4 + 16384))
+[ "$growth" -le "$limit" ] || qft_die "mapped: Private_Dirty grew by $growth kB at promotion, more than $pages pages + 16 MiB ($limit kB)"
+ok "mapped: Private_Dirty grew by $growth kB at promotion ($pages slot pages; limit $limit kB)"
+kill -9 "$(qft_vm_pid m-s)"
+
+# Control: the same standby with its RAM not mapped from the pool copies it.
+pool=/dev/shm/$QFT_TAG-n.pool
+qft_vm_start n-p a -machine pc,memory-backend=ram -m 256M -accel tcg -object memory-backend-ram,id=ram,size=256M
+ft_qmp n-p ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" >/dev/null
+ft_wait_status n-p protected 60
+qft_vm_start n-s b -machine pc,memory-backend=ram -m 256M -accel tcg -S -object memory-backend-ram,id=ram,size=256M
+ft_qmp n-s ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+read -r growth pages <<<"$(mapped_growth n "$pool")"
+[ "$growth" -gt $((256 * 1024)) ] || qft_die "control: a copying standby grew by only $growth kB: the measurement cannot tell mapped from copied"
+ok "control: a standby with its own RAM grows by $growth kB (copied)"
+echo "$passed passed, 0 failed"
