@@ -12,12 +12,14 @@
 # Phases: running (random kill), copy, flush, commit, committed, apply;
 # the histogram is printed and a phase never hit fails the test.
 #
-#   ft-kill-promote.sh BOOTBLOCK_IMG QFT_QMP QFT_RAMCHECK [ITERATIONS]
+#   - ftpool-inspect (libftpool, outside QEMU) verifies the pool and computes
+#     the same digest of the committed image;
+#   ft-kill-promote.sh BOOTBLOCK_IMG QFT_QMP QFT_RAMCHECK FTPOOL_INSPECT [ITERATIONS]
 # Env: FT_SMP="1 4" (vCPU counts, alternated), FT_SEED (random seed).
 # Negative controls (the checks can fail): a digest from another epoch does
 # not match, and a RAM image with one flipped byte fails qft-ramcheck.
 set -euo pipefail
-img=$1 QFT_QMP=$2 ramcheck=$3 iterations=${4:-52}
+img=$1 QFT_QMP=$2 ramcheck=$3 inspect=$4 iterations=${5:-52}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../lib/harness.sh
 source "$top/tests/lib/harness.sh"
@@ -119,9 +121,12 @@ iteration() { # I SMP PHASE
         fi
     fi
 
-    # The restored image: the pool's base after the redo.
-    dd if="$pool" of="$QFT_RUN/restored.img" bs=1M iflag=skip_bytes skip="$off" \
-       count=$((mem_bytes >> 20)) status=none
+    # libftpool agrees: the committed image (base + slot) has that digest.
+    out=$("$inspect" --digest "$pool") || qft_die "iteration $i: ftpool-inspect: $out"
+    [ "$(echo "$out" | awk '/^sha256/ {print $2}')" = "$digest" ] ||
+        qft_die "iteration $i: ftpool-inspect's digest of the committed image differs from QEMU's: $(echo "$out" | tail -n1)"
+    # The restored image of the guest's RAM block.
+    "$inspect" --export-block ram --output "$QFT_RUN/restored.img" "$pool" >/dev/null
     before=$(ramcheck_sweeps "$QFT_RUN/restored.img" "$smp")
     if [ "$i" = 1 ]; then
         # Control: one flipped byte in the region must fail the checker.

@@ -1,0 +1,90 @@
+/*
+ * A pool as JSON (ftpool-inspect --json).
+ *
+ * Copyright (c) 2026 qemu-ft developers
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "ftpool-lib.h"
+
+static void member_int(JsonBuilder *b, const char *name, int64_t v)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, v);
+}
+
+JsonNode *ftpool_to_json(FtPool *pool, gboolean verify)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    const FtPoolSuperblock *sb = pool->sb;
+    uint64_t word = ftpool_load_commit(pool);
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, pool->path);
+    member_int(b, "version", sb->version);
+    member_int(b, "pool-size", sb->pool_size);
+    member_int(b, "base-offset", sb->base_offset);
+    member_int(b, "base-size", sb->base_size);
+    json_builder_set_member_name(b, "blocks");
+    json_builder_begin_array(b);
+    for (unsigned i = 0; i < sb->nr_blocks; i++) {
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "id");
+        json_builder_add_string_value(b, sb->blocks[i].idstr);
+        member_int(b, "offset", sb->blocks[i].offset);
+        member_int(b, "length", sb->blocks[i].length);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "commit");
+    json_builder_begin_object(b);
+    member_int(b, "generation", ftpool_commit_generation(word));
+    member_int(b, "epoch", ftpool_commit_epoch(word));
+    json_builder_set_member_name(b, "slot");
+    json_builder_add_string_value(b, ftpool_commit_slot(word) ? "B" : "A");
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "slots");
+    json_builder_begin_array(b);
+    for (unsigned s = 0; s < 2; s++) {
+        const FtPoolSlotHeader *h = ftpool_slot_header(pool, s);
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, s ? "B" : "A");
+        member_int(b, "offset", sb->slot_offset[s]);
+        json_builder_set_member_name(b, "state");
+        json_builder_add_string_value(b,
+            ftpool_slot_state_name(ftpool_slot_state(pool, s)));
+        member_int(b, "generation", h->generation);
+        member_int(b, "epoch", h->epoch);
+        member_int(b, "pages", h->nr_pages);
+        member_int(b, "devstate-bytes", h->devstate_len);
+        member_int(b, "pause-ns", h->pause_ns);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    member_int(b, "slot-size", sb->slot_size);
+    member_int(b, "slot-max-pages", sb->slot_max_pages);
+    member_int(b, "slot-max-devstate", sb->slot_max_devstate);
+    member_int(b, "applied-epoch", sb->stat_applied_epoch);
+    member_int(b, "last-pause-ns", sb->stat_last_pause_ns);
+    member_int(b, "last-dirty-pages", sb->stat_last_dirty_pages);
+    if (verify) {
+        g_autoptr(GError) err = NULL;
+        gboolean ok = ftpool_verify_committed(pool, NULL, &err);
+
+        json_builder_set_member_name(b, "verify");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "ok");
+        json_builder_add_boolean_value(b, ok);
+        json_builder_set_member_name(b, "error");
+        if (ok) {
+            json_builder_add_null_value(b);
+        } else {
+            json_builder_add_string_value(b, err->message);
+        }
+        json_builder_end_object(b);
+    }
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
