@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # The Linux test guest boots in our QEMU on host-a and its counter service
 # answers a client in its own namespace, across the bridged test network.
-#   linux-counter.sh GUEST_DIR COUNTER_CLIENT
+#   linux-counter.sh GUEST_DIR COUNTER_CLIENT QFT_QMP
 # Checks counts, not timings: every request acknowledged, values consecutive
 # and persistent across connections. Negative control: a client aimed at an
 # address where nothing serves must fail (the test can tell an answer from
 # none), and one aimed at host-b's empty tap sees nothing.
 set -euo pipefail
-guest=$1 client=$2
+guest=$1 client=$2 QFT_QMP=$3
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../lib/harness.sh
 source "$top/tests/lib/harness.sh"
-[ -f "$guest/vmlinuz" ] && [ -f "$guest/initramfs.cpio.gz" ] || qft_die "no guest in $guest (tests/guest/linux/build-guest.sh)"
+"$top/tests/guest/linux/build-guest.sh" "$guest" >/dev/null || qft_die "building the guest into $guest failed"
+command -v mkfs.ext4 >/dev/null && command -v debugfs >/dev/null || qft_die "e2fsprogs is missing: run tools/setup"
 [ -x "$client" ] || qft_die "no client at $client"
 
 qft_init
@@ -54,4 +55,30 @@ if qft_in a ip link show tap0 | grep -q 'state UP\|LOWER_UP'; then
 else
     qft_die "control: host-a's tap0 is not up"
 fi
+# The disk: each value is appended to /data/counter.log and fsynced before
+# the answer; after QEMU quits, the image holds exactly 1..50.
+kill -9 "$(qft_vm_pid primary)"
+disk=$QFT_RUN/disk.img
+truncate -s 64M "$disk"
+mkfs.ext4 -q -F "$disk"
+# shellcheck disable=SC2046
+qft_vm_start disk a -machine pc -accel tcg -m 256M -smp 1 \
+    -kernel "$guest/vmlinuz" -initrd "$guest/initramfs.cpio.gz" \
+    -append "console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24 qft.disk=/dev/vda" $(qft_nic_args) \
+    -drive "if=none,id=d0,file=$disk,format=raw" -device virtio-blk-pci,drive=d0
+qft_wait_serial disk 'qft-guest: ready' 180
+out=$(run_client 50)
+check_run "$out" 50 1
+"$QFT_QMP" "$QFT_RUN/disk.qmp" quit >/dev/null 2>&1 || true
+for _ in $(seq 50); do kill -0 "$(qft_vm_pid disk)" 2>/dev/null || break; sleep 0.1; done
+# The guest was killed, not unmounted: replay the ext4 journal first.
+e2fsck -fy "$disk" >/dev/null 2>&1 || [ $? -le 1 ] || qft_die "e2fsck of the guest's disk failed"
+debugfs -R 'cat /counter.log' "$disk" 2>/dev/null >"$QFT_RUN/log.txt"
+[ "$(cat "$QFT_RUN/log.txt")" = "$(seq 1 50)" ] ||
+    qft_die "the disk log does not hold 1..50: $(head -c 200 "$QFT_RUN/log.txt" | tr '\n' ' ')"
+ok "disk: the 50 acknowledged values are on the guest's ext4 disk, in order"
+# Control: the same check sees a missing value.
+sed -i '25d' "$QFT_RUN/log.txt"
+[ "$(cat "$QFT_RUN/log.txt")" != "$(seq 1 50)" ] || qft_die "control: a log without 25 compares equal"
+ok "control: a log missing value 25 is told apart"
 echo "$passed passed, 0 failed"

@@ -1,0 +1,259 @@
+/*
+ * qft-counter-client: closed-loop client of the test guest's counter
+ * service.  Sends one line, waits for the answer, checks it (see
+ * counter-check.h), repeats --count times.
+ *
+ *   qft-counter-client --host H [--port 7000] [--count N] [--timeout-ms T]
+ *                      [--reconnect] [--deadline-ms D] [--log FILE] [--json]
+ *
+ * Exit 0: every request acknowledged, no violation; 1: a violation, or not
+ * every request acknowledged; 2: usage.
+ *
+ * Copyright (c) 2026 qemu-ft developers
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-glib/json-glib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "counter-check.h"
+
+typedef struct Stats {
+    uint64_t acknowledged, first, last, reconnects, errors, violations;
+    int64_t max_gap_us;
+} Stats;
+
+static int64_t now_us(void)
+{
+    return g_get_monotonic_time();
+}
+
+/* Connect within @timeout_ms; -1 and a message on failure. */
+static int connect_to(const struct sockaddr_in *sa, int timeout_ms, GError **error)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1, soerr = 0;
+    socklen_t len = sizeof(soerr);
+    struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+    if (fd < 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "socket: %s",
+                    g_strerror(errno));
+        return -1;
+    }
+    if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 &&
+        errno != EINPROGRESS) {
+        soerr = errno;
+    } else if (poll(&p, 1, timeout_ms) != 1) {
+        soerr = ETIMEDOUT;
+    } else {
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+    }
+    if (soerr) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(soerr),
+                    "connect: %s", g_strerror(soerr));
+        close(fd);
+        return -1;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fd;
+}
+
+/* One request; the answer line (without newline) in @line. */
+static gboolean request(int fd, int timeout_ms, char *line, size_t size,
+                        GError **error)
+{
+    static const char req[] = "inc\n";
+    size_t got = 0;
+    int64_t end = now_us() + (int64_t)timeout_ms * 1000;
+
+    if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != sizeof(req) - 1) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "send: %s",
+                    g_strerror(errno));
+        return FALSE;
+    }
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int64_t left = (end - now_us()) / 1000;
+        ssize_t n;
+
+        if (left <= 0 || poll(&p, 1, left) != 1) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                        "no answer within %d ms", timeout_ms);
+            return FALSE;
+        }
+        n = recv(fd, line + got, size - 1 - got, 0);
+        if (n <= 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                        "connection %s", n == 0 ? "closed" : g_strerror(errno));
+            return FALSE;
+        }
+        got += n;
+        line[got] = 0;
+        char *nl = memchr(line, '\n', got);
+        if (nl) {
+            if (nl != line + got - 1) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                            "more than one answer to one request");
+                return FALSE;
+            }
+            *nl = 0;
+            return TRUE;
+        }
+        if (got == size - 1) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                        "answer longer than %zu bytes", size - 1);
+            return FALSE;
+        }
+    }
+}
+
+static void print_json(gint64 requested, const Stats *st)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree char *text = NULL;
+
+    json_builder_begin_object(b);
+#define MEMBER(name, v) json_builder_set_member_name(b, name); \
+                        json_builder_add_int_value(b, v)
+    MEMBER("requested", requested);
+    MEMBER("acknowledged", st->acknowledged);
+    MEMBER("first_value", st->first);
+    MEMBER("last_value", st->last);
+    MEMBER("reconnects", st->reconnects);
+    MEMBER("errors", st->errors);
+    MEMBER("max_gap_ms", st->max_gap_us / 1000);
+    MEMBER("violations", st->violations);
+#undef MEMBER
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    text = json_to_string(root, FALSE);
+    printf("%s\n", text);
+}
+
+int main(int argc, char **argv)
+{
+    g_autofree char *host = NULL, *log_path = NULL;
+    gint port = 7000, timeout_ms = 5000;
+    gint64 count = 1, deadline_ms = 0;
+    gboolean json = FALSE, reconnect = FALSE;
+    GOptionEntry entries[] = {
+        { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Service address (IPv4)", "ADDR" },
+        { "port", 0, 0, G_OPTION_ARG_INT, &port, "Service port (7000)", "PORT" },
+        { "count", 0, 0, G_OPTION_ARG_INT64, &count, "Requests (1)", "N" },
+        { "timeout-ms", 0, 0, G_OPTION_ARG_INT, &timeout_ms,
+          "Per connect and request (5000)", "MS" },
+        { "reconnect", 0, 0, G_OPTION_ARG_NONE, &reconnect,
+          "Reconnect after a lost connection or timeout", NULL },
+        { "deadline-ms", 0, 0, G_OPTION_ARG_INT64, &deadline_ms,
+          "Give up after this long in all (0: none)", "MS" },
+        { "log", 0, 0, G_OPTION_ARG_FILENAME, &log_path,
+          "Append \"<monotonic_us> <value>\" per acknowledged value", "FILE" },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON summary", NULL },
+        { NULL }
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("");
+    g_autoptr(GError) err = NULL;
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    QftCounterState state = { 0 };
+    Stats st = { 0 };
+    FILE *log = NULL;
+    int64_t start = now_us(), last_ack = 0;
+    int fd = -1;
+
+    g_option_context_set_summary(ctx, "Closed-loop client of the qemu-ft test "
+                                 "guest's counter service.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "qft-counter-client: %s\n", err->message);
+        return 2;
+    }
+    if (argc != 1 || !host || inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
+        port < 1 || port > 65535 || count < 1 || timeout_ms < 1 ||
+        deadline_ms < 0) {
+        fprintf(stderr, "qft-counter-client: need --host IPV4, a port in "
+                "1..65535, --count >= 1, --timeout-ms >= 1\n");
+        return 2;
+    }
+    sa.sin_port = htons(port);
+    if (log_path && !(log = fopen(log_path, "a"))) {
+        fprintf(stderr, "qft-counter-client: %s: %s\n", log_path,
+                g_strerror(errno));
+        return 2;
+    }
+
+    while ((gint64)st.acknowledged < count) {
+        char line[64];
+        uint64_t value;
+
+        if (deadline_ms && now_us() - start > deadline_ms * 1000) {
+            fprintf(stderr, "qft-counter-client: deadline of %" G_GINT64_FORMAT
+                    " ms passed\n", deadline_ms);
+            break;
+        }
+        g_clear_error(&err);
+        if (fd < 0) {
+            fd = connect_to(&sa, timeout_ms, &err);
+        }
+        if (fd >= 0 && request(fd, timeout_ms, line, sizeof(line), &err)) {
+            if (!qft_counter_parse(line, &value, &err) ||
+                !qft_counter_accept(&state, value, &err)) {
+                fprintf(stderr, "qft-counter-client: %s\n", err->message);
+                st.violations++;
+                break;
+            }
+            int64_t t = now_us();
+            if (st.acknowledged) {
+                st.max_gap_us = MAX(st.max_gap_us, t - last_ack);
+            } else {
+                st.first = value;
+            }
+            last_ack = t;
+            st.last = value;
+            st.acknowledged++;
+            if (log) {
+                fprintf(log, "%" PRId64 " %" PRIu64 "\n", t, value);
+                fflush(log);
+            }
+            continue;
+        }
+        st.errors++;
+        if (fd >= 0) {
+            close(fd);
+            fd = -1;
+        }
+        if (!reconnect) {
+            fprintf(stderr, "qft-counter-client: %s:%d: %s\n", host, port,
+                    err->message);
+            break;
+        }
+        st.reconnects++;
+        state.reconnected = TRUE;
+        g_usleep(10 * 1000);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (log) {
+        fclose(log);
+    }
+    if (json) {
+        print_json(count, &st);
+    } else {
+        printf("%" PRIu64 " of %" G_GINT64_FORMAT " acknowledged, values %"
+               PRIu64 "..%" PRIu64 ", %" PRIu64 " reconnects, max gap %"
+               PRId64 " ms\n", st.acknowledged, count, st.first, st.last,
+               st.reconnects, st.max_gap_us / 1000);
+    }
+    return st.violations || (gint64)st.acknowledged < count ? 1 : 0;
+}
