@@ -53,6 +53,57 @@ flip() {
     printf "\\$(printf '%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
+# ---- 0: QMP errors, sync progress, ft-stop ---------------------------------
+# Every bad request gets an error naming the problem; nothing changes.
+expect_qmp_error() { # NAME CMD ARGS WANT
+    local out
+    if out=$(ft_qmp "$1" "$2" "$3" 2>&1); then qft_die "$2 $3 succeeded: $out"; fi
+    echo "$out" | grep -qF "$4" || qft_die "$2 $3: expected '$4', got: $out"
+    ok "$2 refused: ${out#*GenericError: }"
+}
+pool=/dev/shm/$QFT_TAG-e.pool
+qft_vm_start e-p a -machine pc,memory-backend=ram -m 64M -accel tcg \
+    -object memory-backend-ram,id=ram,size=64M $(ft_ev_args e-p)
+expect_qmp_error e-p ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 0}" "epoch-ms 0 is outside 1..10000"
+expect_qmp_error e-p ft-start '{"pool": "/nonexistent-dir/p"}' "Could not create '/nonexistent-dir/p'"
+expect_qmp_error e-p ft-promote '{}' "not a standby"
+expect_qmp_error e-p ft-standby "{\"pool\": \"$pool\"}" "must not have run"
+ev=$(ft_qmp_ev e-p ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" --wait-event FT_SYNC_PROGRESS | tail -n1)
+ft_wait_status e-p protected 60
+info=$(ft_qmp e-p query-ft)
+total=$(echo "$info" | jq -r '."sync-total"')
+[ "$(echo "$ev" | jq -r .data.total)" = "$total" ] && [ "$total" -ge $((64 << 20)) ] &&
+    [ "$(echo "$info" | jq -r '."sync-done"')" = "$total" ] ||
+    qft_die "sync progress: event $ev, query-ft $info"
+ok "initial sync reports progress: FT_SYNC_PROGRESS $(echo "$ev" | jq -c .data), done = total = $total"
+expect_qmp_error e-p ft-start "{\"pool\": \"$pool.2\"}" "already protected"
+expect_qmp_error e-p migrate '{"uri": "exec:cat >/dev/null"}' "protected by passive fault tolerance"
+ev=$(ft_qmp_ev e-p ft-stop --wait-event FT_STATE_CHANGE | tail -n1)
+[ "$(echo "$ev" | jq -r .data.status)" = none ] || qft_die "ft-stop: event $ev"
+read -r _ e1 _ <<<"$(ft_pool_commit "$pool")"; sleep 0.3
+read -r _ e2 _ <<<"$(ft_pool_commit "$pool")"
+[ "$e1" = "$e2" ] && [ "$e1" -gt 0 ] || qft_die "ft-stop: the commit word moved on ($e1 -> $e2)"
+ok "ft-stop: FT_STATE_CHANGE none, the pool keeps epoch $e1"
+expect_qmp_error e-p ft-start "{\"pool\": \"$pool\"}" "a pool is never reused"
+head -c 100000 /dev/zero >"$QFT_RUN/junk"
+qft_vm_start e-s b -machine pc,memory-backend=ram -m 32M -accel tcg -S -object memory-backend-ram,id=ram,size=32M
+expect_qmp_error e-s ft-standby "{\"pool\": \"$QFT_RUN/junk\"}" "bad magic"
+expect_qmp_error e-s ft-standby "{\"pool\": \"$pool\"}" "RAM block ram has 33554432 bytes here, 67108864 in the pool"
+off=$(ft_pool_block_offset "$pool" 0)
+qft_vm_start e-w b -machine pc,memory-backend=ram -m 64M -accel tcg -S \
+    -object "memory-backend-file,id=ram,size=64M,mem-path=$pool,offset=$off,share=on"
+expect_qmp_error e-w ft-standby "{\"pool\": \"$pool\"}" "maps the pool with share=on"
+qft_vm_start e-t b -machine pc,memory-backend=ram -m 64M -accel tcg -S \
+    -object "memory-backend-file,id=ram,size=64M,mem-path=$pool,offset=$off,share=off"
+ft_qmp e-t ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+expect_qmp_error e-t cont '{}' "fault tolerance standby"
+[ "$(ft_qmp e-t query-ft | jq -r .status)" = standby ] || qft_die "the standby is not in status standby"
+out=$(ft_qmp e-t ft-promote) || qft_die "promotion from a stopped primary's pool refused: $out"
+[ "$(echo "$out" | jq -r .epoch)" = "$e1" ] || qft_die "promotion after ft-stop restored $(echo "$out" | jq -r .epoch), not $e1"
+ok "after ft-stop, a standby still promotes the last committed epoch $e1"
+kill -9 "$(qft_vm_pid e-s)" "$(qft_vm_pid e-w)" "$(qft_vm_pid e-t)"
+kill -9 "$(qft_vm_pid e-p)"
+
 # ---- 1 + 2: corruption and torn slot --------------------------------------
 pool=/dev/shm/$QFT_TAG-c.pool
 # shellcheck disable=SC2046

@@ -54,7 +54,7 @@ else
     bad "edited patch did not rebuild (rc=$rc, dir=$extra_dir): $(tail -n 3 "$tmp/rebuild.err" | tr '\n' ';')"
 fi
 grep -q "This line was added by tests/e2e/setup-cache.sh" "$extra_dir/series.txt" 2>/dev/null ||
-    git -C "$cache/work/src" log -1 --format=%B | grep -q "added by tests/e2e/setup-cache.sh" &&
+    git -C "$cache/work/src" log -n 50 --format=%B | grep -q "added by tests/e2e/setup-cache.sh" &&
     ok "the rebuilt tree carries the edited patch" || bad "the rebuilt tree does not carry the edited patch"
 
 # 3. A pin the archive does not serve stops with both versions named.

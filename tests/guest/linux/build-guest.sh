@@ -11,6 +11,7 @@
 # Env: QFT_GUEST_CACHE (default /var/cache/qemu-ft/guest), SOURCE_DATE_EPOCH
 # (default 1700000000), QFT_GUEST_FORCE=1 rebuilds even if up to date.
 set -euo pipefail
+umask 022   # file modes in the initramfs must not depend on the caller
 out=${1:?usage: build-guest.sh OUTDIR}
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 cache=${QFT_GUEST_CACHE:-/var/cache/qemu-ft/guest}
@@ -20,12 +21,26 @@ die() { echo "build-guest.sh: $step: $*" >&2; exit 1; }
 trap 'rc=$?; [ $rc = 0 ] || echo "build-guest.sh: step \"$step\" failed (exit $rc)" >&2' EXIT
 
 step="host tools"
-for t in dpkg-deb depmod cpio gzip gcc apt-get; do
-    command -v "$t" >/dev/null || die "$t is missing (run tools/setup)"
+# tool -> Debian package; whatever is missing is installed (apt).
+need=()
+for tp in dpkg-deb:dpkg depmod:kmod cpio:cpio gzip:gzip xz:xz-utils gcc:gcc \
+          flock:util-linux sha256sum:coreutils; do
+    command -v "${tp%%:*}" >/dev/null || need+=("${tp#*:}")
 done
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
+if [ ${#need[@]} -gt 0 ]; then
+    command -v apt-get >/dev/null || die "missing ${need[*]} and no apt-get to install them"
+    echo "build-guest.sh: installing ${need[*]}" >&2
+    apt_log=$(DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" 2>&1) ||
+        die "apt-get install ${need[*]} failed: $(echo "$apt_log" | tail -n3)"
+fi
+
+# One build per OUTDIR at a time (tests and the demo share the cache).
+mkdir -p "$out" "$cache/debs" || die "cannot create $out or $cache/debs"
+exec 9>"$out/.lock"
+flock 9 || die "cannot lock $out/.lock"
 
 step="find packages"
-mkdir -p "$cache/debs"
 kpkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' |
        awk '{print $1}' | sort -V | tail -n1)
 [ -n "$kpkg" ] || die "no linux-image-6.1.0-*-amd64-unsigned in the apt sources (run tools/setup)"
@@ -37,9 +52,10 @@ fetch() { # PACKAGE -> path of its .deb in the cache
     [ -n "$v" ] && [ "$v" != "(none)" ] || die "$p has no candidate version"
     f=$(ls "$cache/debs/${p}_"*"${v#*:}"_amd64.deb 2>/dev/null | head -n1 || true)
     if [ -z "$f" ]; then
-        (cd "$cache/debs" && apt-get download -q "$p=$v" >/dev/null 2>&1) ||
-            die "apt-get download $p=$v failed"
-        f=$(ls "$cache/debs/${p}_"*"${v#*:}"_amd64.deb | head -n1)
+        dl_log=$(cd "$cache/debs" && apt-get download -q "$p=$v" 2>&1) ||
+            die "apt-get download $p=$v failed: $(echo "$dl_log" | tail -n2)"
+        f=$(ls "$cache/debs/${p}_"*"${v#*:}"_amd64.deb 2>/dev/null | head -n1 || true)
+        [ -n "$f" ] || die "apt-get download $p=$v left no .deb in $cache/debs"
     fi
     echo "$f"
 }
@@ -48,7 +64,10 @@ bdeb=$(fetch busybox-static)
 
 step="check inputs"
 inputs=$(cd "$here" && sha256sum "$kdeb" "$bdeb" build-guest.sh init.sh counter-service.c |
-         sed "s|$cache/debs/||"; echo "SOURCE_DATE_EPOCH=$epoch")
+         sed "s|$cache/debs/||"
+         echo "SOURCE_DATE_EPOCH=$epoch"
+         # The host tools that shape the output bytes.
+         echo "tools gcc $(gcc -dumpfullversion) $(dpkg-query -W -f '${Package} ${Version} ' libc6-dev cpio gzip 2>/dev/null)")
 if [ "${QFT_GUEST_FORCE:-0}" != 1 ] && [ -f "$out/manifest.txt" ] &&
    [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ] &&
    [ "$(sed -n '/^# inputs/,/^# outputs/p' "$out/manifest.txt" | sed '1d;$d')" = "$inputs" ] &&
@@ -116,9 +135,9 @@ find "$root" -exec touch -h -d "@$epoch" {} +
     gzip -n -9 >"$work/initramfs.cpio.gz"
 
 step="write outputs"
-mkdir -p "$out"
-cp "$work/k/boot/vmlinuz-$kver" "$out/vmlinuz"
-cp "$work/initramfs.cpio.gz" "$out/initramfs.cpio.gz"
+# Written beside the old ones, then renamed: a reader never sees half a file.
+cp "$work/k/boot/vmlinuz-$kver" "$out/.vmlinuz.new"
+cp "$work/initramfs.cpio.gz" "$out/.initramfs.cpio.gz.new"
 {
     echo "# qemu-ft Linux test guest (tests/guest/linux/build-guest.sh)"
     echo "kernel $kver ($(basename "$kdeb"))"
@@ -127,6 +146,10 @@ cp "$work/initramfs.cpio.gz" "$out/initramfs.cpio.gz"
     echo "# inputs"
     echo "$inputs"
     echo "# outputs"
-    (cd "$out" && sha256sum vmlinuz initramfs.cpio.gz)
-} >"$out/manifest.txt"
+    sha256sum "$work/k/boot/vmlinuz-$kver" | sed 's|  .*|  vmlinuz|'
+    sha256sum "$work/initramfs.cpio.gz" | sed 's|  .*|  initramfs.cpio.gz|'
+} >"$out/.manifest.txt.new"
+mv -f "$out/.vmlinuz.new" "$out/vmlinuz"
+mv -f "$out/.initramfs.cpio.gz.new" "$out/initramfs.cpio.gz"
+mv -f "$out/.manifest.txt.new" "$out/manifest.txt"
 echo "guest built in $out: kernel $kver, initramfs $(stat -c %s "$out/initramfs.cpio.gz") bytes"

@@ -7,6 +7,8 @@
  *
  *   counter-service [--port 7000] [--log PATH]
  *
+ * --port 0 takes a free port (host-side tests); the "listening on" line
+ * names it.
  * Static, no dependencies (built by build-guest.sh with gcc -static).
  *
  * Copyright (c) 2026 qemu-ft developers
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define MAX_CLIENTS 256
@@ -43,14 +46,21 @@ static void die(const char *what)
     exit(1);
 }
 
-/* The last complete "value\n" of the log; a torn last line is ignored. */
+/*
+ * The last value of the log.  Every complete line must be a decimal value
+ * above the one before it; anything else is a corrupt log and we refuse to
+ * count on from it.  A torn last line (no newline: the write or its fsync
+ * never finished, so that value was never answered) is cut off, so that
+ * the next append starts on a line of its own.
+ */
 static uint64_t resume(const char *path)
 {
     char buf[4096];
-    uint64_t last = 0, cur = 0;
-    int digits = 0;
+    uint64_t last = 0, cur = 0, line = 1;
+    off_t pos = 0, good = 0;    /* good: the end of the last complete line */
+    int digits = 0, bad = 0;
     ssize_t n;
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDWR);
 
     if (fd < 0) {
         if (errno == ENOENT) {
@@ -59,20 +69,38 @@ static uint64_t resume(const char *path)
         die(path);
     }
     while ((n = read(fd, buf, sizeof(buf))) > 0) {
-        for (ssize_t i = 0; i < n; i++) {
-            if (buf[i] >= '0' && buf[i] <= '9' && digits < 19) {
-                cur = cur * 10 + (buf[i] - '0');
-                digits++;
-            } else if (buf[i] == '\n' && digits) {
+        for (ssize_t i = 0; i < n; i++, pos++) {
+            char c = buf[i];
+
+            if (c == '\n') {
+                if (bad || !digits || (line > 1 && cur <= last)) {
+                    fprintf(stderr, "counter-service: %s: line %" PRIu64
+                            " is not a value above %" PRIu64 ": corrupt log,"
+                            " refusing to count on\n", path, line, last);
+                    exit(1);
+                }
                 last = cur;
-                cur = digits = 0;
+                cur = digits = bad = 0;
+                good = pos + 1;
+                line++;
+            } else if (c >= '0' && c <= '9' && digits < 19) {
+                cur = cur * 10 + (c - '0');
+                digits++;
             } else {
-                cur = digits = 0;       /* garbage: skip this line */
+                bad = 1;
             }
         }
     }
     if (n < 0) {
         die(path);
+    }
+    if (pos != good) {
+        fprintf(stderr, "counter-service: %s: dropping a torn last line "
+                "(%lld bytes, never answered)\n", path,
+                (long long)(pos - good));
+        if (ftruncate(fd, good) < 0 || fsync(fd) < 0) {
+            die(path);
+        }
     }
     close(fd);
     return last;
@@ -146,6 +174,7 @@ int main(int argc, char **argv)
     struct sockaddr_in addr = { .sin_family = AF_INET };
     const char *log_path = NULL;
     long port = 7000;
+    socklen_t alen = sizeof(addr);
     int one = 1, lfd;
 
     for (int i = 1; i < argc; i++) {
@@ -153,7 +182,7 @@ int main(int argc, char **argv)
 
         if (!strcmp(argv[i], "--port") && i + 1 < argc) {
             port = strtol(argv[++i], &end, 10);
-            if (*end || port < 1 || port > 65535) {
+            if (!*argv[i] || *end || port < 0 || port > 65535) {
                 fprintf(stderr, "counter-service: bad port %s\n", argv[i]);
                 return 2;
             }
@@ -182,11 +211,14 @@ int main(int argc, char **argv)
         listen(lfd, 64) < 0) {
         die("listen");
     }
+    if (getsockname(lfd, (struct sockaddr *)&addr, &alen) < 0) {
+        die("getsockname");
+    }
     for (int i = 0; i < MAX_CLIENTS; i++) {
         clients[i].fd = -1;
     }
-    printf("counter-service: listening on %ld, counter %" PRIu64 "\n", port,
-           counter);
+    printf("counter-service: listening on %d, counter %" PRIu64 "\n",
+           ntohs(addr.sin_port), counter);
     fflush(stdout);
     for (;;) {
         int n = 0;

@@ -4,12 +4,22 @@
 # qft.gw=ADDR (optional), qft.disk=DEVICE (optional: ext4, mounted on /data;
 # the counter service then logs to /data/counter.log and fsyncs each value).
 # Prints "qft-guest: ready ip=... service=7000" once the service listens,
-# and restarts the service whenever it exits.
+# and restarts the service whenever it exits. A guest that cannot keep the
+# contract (a module that does not load, no eth0, a bad address, a disk that
+# does not mount) prints "qft-guest: error: ..." and powers off instead of
+# serving without it.
 export PATH=/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 exec </dev/console >/dev/console 2>&1
+
+fail() {
+    echo "qft-guest: error: $*"
+    sync
+    poweroff -f
+    sleep 1000000
+}
 
 ip=198.18.0.10/24 gw= disk=
 for arg in $(cat /proc/cmdline); do
@@ -20,26 +30,32 @@ for arg in $(cat /proc/cmdline); do
     esac
 done
 
+case $ip in
+    */*) ;;
+    *) fail "qft.ip=$ip: want ADDRESS/PREFIX" ;;
+esac
+
 while read -r m; do
-    insmod "/lib/modules/$m.ko" 2>/dev/null || echo "qft-guest: insmod $m failed"
+    insmod "/lib/modules/$m.ko" || fail "insmod $m failed"
 done </etc/modules.order
 
 ip link set lo up
 i=0
 while ! ip link show eth0 >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-ip addr add "$ip" dev eth0 || echo "qft-guest: no eth0"
-ip link set eth0 up
-[ -n "$gw" ] && ip route add default via "$gw"
+ip link show eth0 >/dev/null 2>&1 || fail "no eth0 (is there a virtio-net NIC?)"
+ip addr add "$ip" dev eth0 || fail "cannot set qft.ip=$ip on eth0"
+ip link set eth0 up || fail "cannot bring eth0 up"
+if [ -n "$gw" ]; then
+    ip route add default via "$gw" || fail "cannot route via qft.gw=$gw"
+fi
 
 log=
 if [ -n "$disk" ]; then
     i=0
     while [ ! -b "$disk" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-    if mount -t ext4 "$disk" /data; then
-        log="--log /data/counter.log"
-    else
-        echo "qft-guest: cannot mount $disk on /data"
-    fi
+    [ -b "$disk" ] || fail "qft.disk=$disk is not a block device"
+    mount -t ext4 "$disk" /data || fail "cannot mount qft.disk=$disk (ext4) on /data"
+    log="--log /data/counter.log"
 fi
 
 ready=
