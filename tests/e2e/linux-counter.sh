@@ -12,7 +12,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../lib/harness.sh
 source "$top/tests/lib/harness.sh"
 "$top/tests/guest/linux/build-guest.sh" "$guest" >/dev/null || qft_die "building the guest into $guest failed"
-command -v mkfs.ext4 >/dev/null && command -v debugfs >/dev/null || qft_die "e2fsprogs is missing: run tools/setup"
+for t in mkfs.ext4 debugfs e2fsck jq; do
+    command -v "$t" >/dev/null || qft_die "$t is missing: run tools/setup"
+done
 [ -x "$client" ] || qft_die "no client at $client"
 
 qft_init
@@ -81,4 +83,22 @@ ok "disk: the 50 acknowledged values are on the guest's ext4 disk, in order"
 sed -i '25d' "$QFT_RUN/log.txt"
 [ "$(cat "$QFT_RUN/log.txt")" != "$(seq 1 50)" ] || qft_die "control: a log without 25 compares equal"
 ok "control: a log missing value 25 is told apart"
+
+# A guest that cannot keep the contract says so and stops, rather than
+# serving without what was asked for: qft.disk names a disk that is not there.
+# shellcheck disable=SC2046
+qft_vm_start nodisk a -machine pc -accel tcg -m 256M -smp 1 \
+    -kernel "$guest/vmlinuz" -initrd "$guest/initramfs.cpio.gz" \
+    -append "console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24 qft.disk=/dev/vdz" $(qft_nic_args)
+pid=$(qft_vm_pid nodisk)
+for _ in $(seq 1800); do
+    grep -q 'qft-guest: \(error\|ready\)' "$QFT_RUN/nodisk.serial" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
+grep -q 'qft-guest: ready' "$QFT_RUN/nodisk.serial" && qft_die "the guest served without its qft.disk"
+msg=$(grep -m1 'qft-guest: error' "$QFT_RUN/nodisk.serial") || qft_die "no 'qft-guest: error' line for a missing qft.disk"
+for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && qft_die "the guest did not power off after: $msg"
+ok "a missing qft.disk: '${msg//$'\r'/}', the guest powers off"
 echo "$passed passed, 0 failed"

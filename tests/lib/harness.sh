@@ -140,7 +140,7 @@ qft_wait_serial() {
     pid=$(qft_vm_pid "$name")
     for i in $(seq $((secs * 10))); do
         grep -qE "$re" "$QFT_RUN/$name.serial" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || qft_die "QEMU $name died while waiting for /$re/: $(tail -n 5 "$QFT_RUN/$name.log")"
+        kill -0 "$pid" 2>/dev/null || qft_die "QEMU $name died while waiting for /$re/: $(tail -n 5 "$QFT_RUN/$name.log"; grep -m3 "qft-guest: error" "$QFT_RUN/$name.serial" 2>/dev/null)"
         sleep 0.1
     done
     qft_log "serial of $name (last lines):"; tail -n 20 "$QFT_RUN/$name.serial" >&2 || true

@@ -18,7 +18,13 @@ cache=${QFT_GUEST_CACHE:-/var/cache/qemu-ft/guest}
 epoch=${SOURCE_DATE_EPOCH:-1700000000}
 step=start
 die() { echo "build-guest.sh: $step: $*" >&2; exit 1; }
-trap 'rc=$?; [ $rc = 0 ] || echo "build-guest.sh: step \"$step\" failed (exit $rc)" >&2' EXIT
+work=
+on_exit() {
+    local rc=$?
+    [ -z "$work" ] || rm -rf "$work"
+    [ $rc = 0 ] || echo "build-guest.sh: step \"$step\" failed (exit $rc)" >&2
+}
+trap on_exit EXIT
 
 step="host tools"
 # tool -> Debian package; whatever is missing is installed (apt).
@@ -46,15 +52,22 @@ kpkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned
 [ -n "$kpkg" ] || die "no linux-image-6.1.0-*-amd64-unsigned in the apt sources (run tools/setup)"
 
 step="download packages"
+cached_deb() { # PACKAGE VERSION -> its .deb in the cache, if there
+    local m
+    m=$(compgen -G "$cache/debs/${1}_*${2#*:}_amd64.deb" | head -n1 || true)
+    echo "$m"
+}
 fetch() { # PACKAGE -> path of its .deb in the cache
-    local p=$1 v f
+    local p=$1 v f dl_log
     v=$(apt-cache policy "$p" | awk '/Candidate:/ {print $2}')
-    [ -n "$v" ] && [ "$v" != "(none)" ] || die "$p has no candidate version"
-    f=$(ls "$cache/debs/${p}_"*"${v#*:}"_amd64.deb 2>/dev/null | head -n1 || true)
+    if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+        die "$p has no candidate version in the apt sources"
+    fi
+    f=$(cached_deb "$p" "$v")
     if [ -z "$f" ]; then
         dl_log=$(cd "$cache/debs" && apt-get download -q "$p=$v" 2>&1) ||
             die "apt-get download $p=$v failed: $(echo "$dl_log" | tail -n2)"
-        f=$(ls "$cache/debs/${p}_"*"${v#*:}"_amd64.deb 2>/dev/null | head -n1 || true)
+        f=$(cached_deb "$p" "$v")
         [ -n "$f" ] || die "apt-get download $p=$v left no .deb in $cache/debs"
     fi
     echo "$f"
@@ -76,8 +89,7 @@ if [ "${QFT_GUEST_FORCE:-0}" != 1 ] && [ -f "$out/manifest.txt" ] &&
     exit 0
 fi
 
-work=$(mktemp -d)
-trap 'rc=$?; rm -rf "$work"; [ $rc = 0 ] || echo "build-guest.sh: step \"$step\" failed (exit $rc)" >&2' EXIT
+work=$(mktemp -d /tmp/build-guest.XXXXXX)
 
 step="unpack kernel"
 dpkg-deb -x "$kdeb" "$work/k"
@@ -108,14 +120,18 @@ moddir=$work/k/lib/modules/$kver
 : >"$root/etc/modules.order"
 declare -A have=()
 add_module() { # NAME
-    local name=$1 rel dep
+    local name=$1 rel dep deps
     [ -n "${have[$name]:-}" ] && return 0
     rel=$(grep -E "(^|/)${name//_/[-_]}\.ko(\.xz)?:" "$moddir/modules.dep" | head -n1 | cut -d: -f1 || true)
     if [ -z "$rel" ]; then
-        grep -qE "(^|/)${name//_/[-_]}\.ko" "$moddir/modules.builtin" 2>/dev/null && { have[$name]=builtin; return 0; }
+        if grep -qE "(^|/)${name//_/[-_]}\.ko" "$moddir/modules.builtin" 2>/dev/null; then
+            have[$name]=builtin
+            return 0
+        fi
         die "module $name is neither in modules.dep nor built in"
     fi
-    for dep in $(grep -E "^$rel:" "$moddir/modules.dep" | cut -d: -f2); do
+    read -ra deps <<<"$(grep -E "^$rel:" "$moddir/modules.dep" | cut -d: -f2)"
+    for dep in "${deps[@]}"; do
         add_module "$(basename "${dep%.xz}" .ko)"
     done
     have[$name]=1

@@ -21,8 +21,9 @@ fail() {
     sleep 1000000
 }
 
-ip=198.18.0.10/24 gw= disk=
-for arg in $(cat /proc/cmdline); do
+ip=198.18.0.10/24 gw='' disk=''
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
     case $arg in
         qft.ip=*) ip=${arg#qft.ip=} ;;
         qft.gw=*) gw=${arg#qft.gw=} ;;
@@ -63,13 +64,13 @@ while :; do
     # shellcheck disable=SC2086
     counter-service --port 7000 $log &
     pid=$!
-    i=0
-    while [ -z "$ready" ] && [ $i -lt 50 ]; do
+    while [ -z "$ready" ] && kill -0 $pid 2>/dev/null; do
         if netstat -ltn 2>/dev/null | grep -q ':7000 '; then
             echo "qft-guest: ready ip=${ip%/*} service=7000"
             ready=1
+        else
+            sleep 0.1
         fi
-        sleep 0.1; i=$((i + 1))
     done
     wait $pid
     echo "qft-guest: counter-service exited ($?), restarting"
