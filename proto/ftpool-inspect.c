@@ -36,6 +36,12 @@ static void dump(FtPool *pool)
                ftpool_slot_state_name(ftpool_slot_state(pool, s)),
                h->generation, h->epoch, h->nr_pages, h->devstate_len);
     }
+    if (sb->log_size) {
+        printf("I/O log at 0x%" PRIx64 ", %" PRIu64 " bytes\n", sb->log_offset,
+               sb->log_size);
+    } else {
+        printf("no I/O log\n");
+    }
     printf("applied epoch %" PRIu64 ", last pause %" PRIu64 " ns, last dirty "
            "pages %" PRIu64 "\n", sb->stat_applied_epoch,
            sb->stat_last_pause_ns, sb->stat_last_dirty_pages);
@@ -97,8 +103,27 @@ int main(int argc, char **argv)
         if (!json) {
             printf("verify: ok: generation %" PRIu64 " epoch %" PRIu64
                    " slot %c, %" PRIu64 " pages, %" PRIu64 " bytes device "
-                   "state\n", r.generation, r.epoch, 'A' + r.slot, r.nr_pages,
-                   r.devstate_len);
+                   "state, %" PRIu64 " disk records (%" PRIu64 " bytes)\n",
+                   r.generation, r.epoch, 'A' + r.slot, r.nr_pages,
+                   r.devstate_len, r.disk_records, r.disk_len);
+        }
+        if (!json && pool->sb->log_size) {
+            FtPoolLogEnd end;
+            g_autoptr(GPtrArray) recs = ftpool_log_pending(pool, &end, &err);
+
+            if (!recs) {
+                fprintf(stderr, "ftpool-inspect: %s\n", err->message);
+                return 1;
+            }
+            printf("log: %u records to replay", recs->len);
+            if (recs->len) {
+                const FtPoolLogEntry *a = g_ptr_array_index(recs, 0);
+                const FtPoolLogEntry *z = g_ptr_array_index(recs, recs->len - 1);
+
+                printf(" (seq %" PRIu64 "..%" PRIu64 ", epochs %" PRIu64
+                       "..%" PRIu64 ")", a->seq, z->seq, a->epoch, z->epoch);
+            }
+            printf(", then %s\n", ftpool_log_end_name(end));
         }
     }
     if (digest) {

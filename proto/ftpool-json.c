@@ -60,12 +60,19 @@ JsonNode *ftpool_to_json(FtPool *pool, gboolean verify)
         member_int(b, "pages", h->nr_pages);
         member_int(b, "devstate-bytes", h->devstate_len);
         member_int(b, "pause-ns", h->pause_ns);
+        member_int(b, "disk-records", h->disk_records);
+        member_int(b, "disk-bytes", h->disk_len);
+        member_int(b, "log-start", h->log_start);
+        member_int(b, "log-seq", h->log_seq);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
     member_int(b, "slot-size", sb->slot_size);
     member_int(b, "slot-max-pages", sb->slot_max_pages);
     member_int(b, "slot-max-devstate", sb->slot_max_devstate);
+    member_int(b, "slot-max-disk", sb->slot_max_disk);
+    member_int(b, "log-offset", sb->log_offset);
+    member_int(b, "log-size", sb->log_size);
     member_int(b, "applied-epoch", sb->stat_applied_epoch);
     member_int(b, "last-pause-ns", sb->stat_last_pause_ns);
     member_int(b, "last-dirty-pages", sb->stat_last_dirty_pages);
@@ -82,6 +89,14 @@ JsonNode *ftpool_to_json(FtPool *pool, gboolean verify)
             json_builder_add_null_value(b);
         } else {
             json_builder_add_string_value(b, err->message);
+        }
+        if (ok) {
+            FtPoolLogEnd end;
+            g_autoptr(GPtrArray) recs = ftpool_log_pending(pool, &end, NULL);
+
+            member_int(b, "log-pending", recs ? recs->len : 0);
+            json_builder_set_member_name(b, "log-end");
+            json_builder_add_string_value(b, ftpool_log_end_name(end));
         }
         json_builder_end_object(b);
     }

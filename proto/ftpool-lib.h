@@ -33,6 +33,7 @@ typedef enum {
     FTPOOL_ERROR_RECORD_OFFSET,     /* a record outside the base image */
     FTPOOL_ERROR_PAGE_CRC,
     FTPOOL_ERROR_DEVSTATE_CRC,
+    FTPOOL_ERROR_DISK_CRC,
     FTPOOL_ERROR_NOT_FOUND,         /* no such block */
     FTPOOL_ERROR_INVALID,           /* bad argument */
 } FtPoolError;
@@ -65,6 +66,7 @@ typedef struct FtPoolSpec {
     uint64_t slot_max_pages;        /* 0: every page of every block */
     uint64_t slot_max_devstate;
     uint64_t log_size;
+    uint64_t slot_max_disk;
     uint8_t vm_uuid[16];
 } FtPoolSpec;
 
@@ -74,6 +76,8 @@ typedef struct FtPoolVerifyReport {
     unsigned slot;
     uint64_t nr_pages;
     uint64_t devstate_len;
+    uint64_t disk_records;
+    uint64_t disk_len;
 } FtPoolVerifyReport;
 
 typedef struct FtPoolSlotWriter {
@@ -103,6 +107,7 @@ FtPoolSlotHeader *ftpool_slot_header(FtPool *pool, unsigned slot);
 FtPoolPageRecord *ftpool_slot_records(FtPool *pool, unsigned slot);
 uint8_t *ftpool_slot_data(FtPool *pool, unsigned slot);
 uint8_t *ftpool_slot_devstate(FtPool *pool, unsigned slot);
+uint8_t *ftpool_slot_disk(FtPool *pool, unsigned slot);
 const FtPoolBlock *ftpool_find_block(FtPool *pool, const char *idstr);
 const char *ftpool_slot_state_name(FtPoolSlotState state);
 FtPoolSlotState ftpool_slot_state(FtPool *pool, unsigned slot);
@@ -114,6 +119,10 @@ gboolean ftpool_slot_writer_add_page(FtPoolSlotWriter *w, uint64_t offset,
                                      const void *page, GError **error);
 gboolean ftpool_slot_writer_set_devstate(FtPoolSlotWriter *w, const void *buf,
                                          size_t len, GError **error);
+/* A disk write (FtPoolDiskRecord); @data NULL writes zeroes. */
+gboolean ftpool_slot_writer_add_disk(FtPoolSlotWriter *w, uint32_t source,
+                                     uint64_t offset, const void *data,
+                                     uint64_t len, GError **error);
 void ftpool_slot_writer_finish(FtPoolSlotWriter *w);
 
 gboolean ftpool_verify_committed(FtPool *pool, FtPoolVerifyReport *out,
@@ -125,6 +134,49 @@ char *ftpool_digest_committed(FtPool *pool, GPtrArray *per_block,
                               GError **error);
 gboolean ftpool_export_block(FtPool *pool, const char *idstr,
                              const char *path, GError **error);
+
+/*
+ * The in-flight I/O log.  A writer appends RX records as the primary does
+ * (tests, tools); it never overwrites what lies past @tail.  Set
+ * FtPoolSlotWriter.hdr.log_start/log_seq from a writer's head/seq at a
+ * checkpoint.
+ */
+typedef struct FtPoolLogWriter {
+    FtPool *pool;
+    uint64_t head;                  /* log position of the next record */
+    uint64_t tail;                  /* first position still needed */
+    uint64_t seq;                   /* number of the next record */
+    uint64_t epoch;                 /* epoch the next records arrive in */
+} FtPoolLogWriter;
+
+/* Why reading the log stopped: each is the normal end of a log. */
+typedef enum {
+    FTPOOL_LOG_END_NONE,            /* the pool has no log */
+    FTPOOL_LOG_END_MAGIC,           /* no record here */
+    FTPOOL_LOG_END_SEQ,             /* a record of an older lap */
+    FTPOOL_LOG_END_HEADER_CRC,      /* header being written */
+    FTPOOL_LOG_END_BAD,             /* a header that makes no sense */
+    FTPOOL_LOG_END_DATA_CRC,        /* payload being written */
+    FTPOOL_LOG_END_LAP,             /* the whole ring was read */
+} FtPoolLogEnd;
+
+typedef struct FtPoolLogEntry {
+    uint64_t seq;
+    uint64_t epoch;
+    uint32_t source;
+    uint32_t len;
+    uint8_t data[];
+} FtPoolLogEntry;
+
+void ftpool_log_writer_init(FtPoolLogWriter *w, FtPool *pool);
+gboolean ftpool_log_append(FtPoolLogWriter *w, uint32_t source,
+                           const void *buf, uint32_t len, GError **error);
+const char *ftpool_log_end_name(FtPoolLogEnd end);
+/* Copies of the records from @start on (FtPoolLogEntry). */
+GPtrArray *ftpool_log_read(FtPool *pool, uint64_t start, uint64_t seq,
+                           uint64_t after_epoch, FtPoolLogEnd *end);
+/* What a promotion from the committed slot would replay. */
+GPtrArray *ftpool_log_pending(FtPool *pool, FtPoolLogEnd *end, GError **error);
 
 JsonNode *ftpool_to_json(FtPool *pool, gboolean verify);
 

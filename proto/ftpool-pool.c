@@ -116,7 +116,7 @@ gboolean ftpool_check_superblock(const FtPoolSuperblock *sb, uint64_t file_size,
     for (unsigned j = 0; j < 2; j++) {
         uint64_t need = FTPOOL_SLOT_HDR_SIZE + records_bytes(sb) +
                         sb->slot_max_pages * FTPOOL_PAGE_SIZE +
-                        sb->slot_max_devstate;
+                        sb->slot_max_devstate + sb->slot_max_disk;
 
         if (sb->slot_size < need || sb->slot_offset[j] % FTPOOL_PAGE_SIZE ||
             sb->slot_offset[j] + sb->slot_size > sb->pool_size) {
@@ -133,14 +133,17 @@ gboolean ftpool_check_superblock(const FtPoolSuperblock *sb, uint64_t file_size,
                     "slots A and B overlap");
         return FALSE;
     }
-    if (sb->log_size && (sb->log_offset + sb->log_size > sb->pool_size ||
+    if (sb->log_size && (sb->log_size % FTPOOL_LOG_ALIGN ||
+        sb->log_offset % FTPOOL_PAGE_SIZE ||
+        sb->log_offset + sb->log_size > sb->pool_size ||
         overlap(sb->log_offset, sb->log_size, sb->slot_offset[0],
                 sb->slot_size) ||
         overlap(sb->log_offset, sb->log_size, sb->slot_offset[1],
                 sb->slot_size))) {
         g_set_error(error, FTPOOL_ERROR, FTPOOL_ERROR_LAYOUT,
-                    "the I/O log (0x%" PRIx64 " +0x%" PRIx64 ") overlaps a "
-                    "slot or leaves the pool", sb->log_offset, sb->log_size);
+                    "the I/O log (0x%" PRIx64 " +0x%" PRIx64 ") is misaligned, "
+                    "overlaps a slot or leaves the pool", sb->log_offset,
+                    sb->log_size);
         return FALSE;
     }
     return TRUE;
@@ -210,9 +213,11 @@ FtPool *ftpool_create(const char *path, const FtPoolSpec *spec, GError **error)
     sb.base_size = off - sb.base_offset;
     sb.slot_max_pages = spec->slot_max_pages ? spec->slot_max_pages : pages;
     sb.slot_max_devstate = align_up(spec->slot_max_devstate, FTPOOL_PAGE_SIZE);
+    sb.slot_max_disk = align_up(spec->slot_max_disk, FTPOOL_PAGE_SIZE);
     sb.slot_size = align_up(FTPOOL_SLOT_HDR_SIZE + records_bytes(&sb) +
                             sb.slot_max_pages * FTPOOL_PAGE_SIZE +
-                            sb.slot_max_devstate, FTPOOL_BLOCK_ALIGN);
+                            sb.slot_max_devstate + sb.slot_max_disk,
+                            FTPOOL_BLOCK_ALIGN);
     sb.slot_offset[0] = off;
     sb.slot_offset[1] = off + sb.slot_size;
     off += 2 * sb.slot_size;
@@ -332,6 +337,11 @@ uint8_t *ftpool_slot_devstate(FtPool *pool, unsigned slot)
 {
     return ftpool_slot_data(pool, slot) +
            pool->sb->slot_max_pages * FTPOOL_PAGE_SIZE;
+}
+
+uint8_t *ftpool_slot_disk(FtPool *pool, unsigned slot)
+{
+    return ftpool_slot_devstate(pool, slot) + pool->sb->slot_max_devstate;
 }
 
 const FtPoolBlock *ftpool_find_block(FtPool *pool, const char *idstr)

@@ -34,6 +34,34 @@ void ftpool_slot_writer_begin(FtPoolSlotWriter *w, FtPool *pool,
     w->hdr.records_offset = (uint8_t *)ftpool_slot_records(pool, slot) - base;
     w->hdr.data_offset = ftpool_slot_data(pool, slot) - base;
     w->hdr.devstate_offset = ftpool_slot_devstate(pool, slot) - base;
+    w->hdr.disk_offset = ftpool_slot_disk(pool, slot) - base;
+}
+
+gboolean ftpool_slot_writer_add_disk(FtPoolSlotWriter *w, uint32_t source,
+                                     uint64_t offset, const void *data,
+                                     uint64_t len, GError **error)
+{
+    FtPoolDiskRecord r = { .source = source, .offset = offset, .len = len };
+    uint64_t size = sizeof(r) + (data ? (len + FTPOOL_LOG_ALIGN - 1) /
+                                 FTPOOL_LOG_ALIGN * FTPOOL_LOG_ALIGN : 0);
+    uint8_t *at = ftpool_slot_disk(w->pool, w->slot) + w->hdr.disk_len;
+
+    if (w->hdr.disk_len + size > w->pool->sb->slot_max_disk) {
+        g_set_error(error, FTPOOL_ERROR, FTPOOL_ERROR_INVALID,
+                    "slot %c's disk area is full (%" PRIu64 " bytes)",
+                    'A' + w->slot, w->pool->sb->slot_max_disk);
+        return FALSE;
+    }
+    if (data) {
+        memcpy(at + sizeof(r), data, len);
+        r.data_crc = crc(data, len);
+    } else {
+        r.flags = FTPOOL_DISK_ZERO;
+    }
+    memcpy(at, &r, sizeof(r));
+    w->hdr.disk_len += size;
+    w->hdr.disk_records++;
+    return TRUE;
 }
 
 gboolean ftpool_slot_writer_add_page(FtPoolSlotWriter *w, uint64_t offset,
@@ -78,6 +106,8 @@ void ftpool_slot_writer_finish(FtPoolSlotWriter *w)
     w->hdr.records_crc = crc(rec, w->hdr.nr_pages * sizeof(*rec));
     w->hdr.devstate_crc = crc(ftpool_slot_devstate(w->pool, w->slot),
                               w->hdr.devstate_len);
+    w->hdr.disk_crc = crc(ftpool_slot_disk(w->pool, w->slot),
+                          w->hdr.disk_len);
     w->hdr.created_ns = g_get_real_time() * 1000;
     w->hdr.header_crc = crc(&w->hdr, offsetof(FtPoolSlotHeader, header_crc));
     ftpool_flush(rec, w->hdr.nr_pages * sizeof(*rec));
@@ -180,11 +210,14 @@ gboolean ftpool_verify_committed(FtPool *pool, FtPoolVerifyReport *out,
         h.data_offset % FTPOOL_PAGE_SIZE ||
         h.data_offset + h.nr_pages * FTPOOL_PAGE_SIZE > end ||
         h.devstate_len > sb->slot_max_devstate ||
-        h.devstate_offset + h.devstate_len > end) {
+        h.devstate_offset + h.devstate_len > end ||
+        h.disk_len > sb->slot_max_disk || h.disk_offset > end ||
+        h.disk_len > end - h.disk_offset) {
         g_set_error(error, FTPOOL_ERROR, FTPOOL_ERROR_SLOT_BOUNDS,
-                    "committed slot %c: %" PRIu64 " pages or %" PRIu64
-                    " bytes of device state do not fit the slot", name,
-                    h.nr_pages, h.devstate_len);
+                    "committed slot %c: %" PRIu64 " pages, %" PRIu64
+                    " bytes of device state or %" PRIu64 " bytes of disk "
+                    "records do not fit the slot", name, h.nr_pages,
+                    h.devstate_len, h.disk_len);
         return FALSE;
     }
     rec = (const FtPoolPageRecord *)(base + h.records_offset);
@@ -225,7 +258,18 @@ gboolean ftpool_verify_committed(FtPool *pool, FtPoolVerifyReport *out,
                     h.devstate_len, h.devstate_crc, c);
         return FALSE;
     }
+    c = crc(base + h.disk_offset, h.disk_len);
+    if (c != h.disk_crc) {
+        g_set_error(error, FTPOOL_ERROR, FTPOOL_ERROR_DISK_CRC,
+                    "committed slot %c: disk records CRC mismatch (%" PRIu64
+                    " records, %" PRIu64 " bytes; stored 0x%08x, computed "
+                    "0x%08x)", name, h.disk_records, h.disk_len, h.disk_crc,
+                    c);
+        return FALSE;
+    }
     if (out) {
+        out->disk_records = h.disk_records;
+        out->disk_len = h.disk_len;
         out->generation = ftpool_commit_generation(word);
         out->epoch = epoch;
         out->slot = slot;

@@ -10,8 +10,8 @@
  *   base_offset          base RAM image: every migratable RAMBlock at a
  *                        fixed offset (FTPOOL_BLOCK_ALIGN aligned)
  *   slot_offset[0]       journal slot A  \  header, page records, page data,
- *   slot_offset[1]       journal slot B  /  device state
- *   log_offset           in-flight I/O log (RX frames, disk writes)
+ *   slot_offset[1]       journal slot B  /  device state, disk records
+ *   log_offset           in-flight I/O log: a ring of RX frame records
  *
  * All integers are little-endian, and the structures below are used in
  * place, so users must be little-endian hosts (x86-64, aarch64); each user
@@ -37,7 +37,7 @@
 
 #define FTPOOL_MAGIC            "QEMUFTP1"      /* 8 bytes, no NUL */
 #define FTPOOL_SLOT_MAGIC       "QFTSLOT1"      /* 8 bytes, no NUL */
-#define FTPOOL_VERSION          1
+#define FTPOOL_VERSION          2
 
 #define FTPOOL_SB_SIZE          (64 * 1024)     /* superblock region */
 #define FTPOOL_PAGE_SIZE        4096            /* unit of base and slots */
@@ -116,11 +116,12 @@ typedef struct FtPoolSuperblock {
     uint64_t slot_size;                 /* bytes per slot */
     uint64_t slot_max_pages;            /* page capacity per slot */
     uint64_t slot_max_devstate;         /* device-state capacity per slot */
+    uint64_t slot_max_disk;             /* disk-record capacity per slot */
 
     uint64_t log_offset;                /* in-flight I/O log, 0 if none */
-    uint64_t log_size;
+    uint64_t log_size;                  /* FTPOOL_LOG_ALIGN multiple */
 
-    uint8_t  reserved[128];             /* zero */
+    uint8_t  reserved[120];             /* zero */
 
     FtPoolBlock blocks[FTPOOL_MAX_BLOCKS];
 
@@ -140,8 +141,9 @@ typedef struct FtPoolSuperblock {
 /*
  * A journal slot starts with this header (FTPOOL_SLOT_HDR_SIZE bytes),
  * followed by nr_pages page records at records_offset, the page data at
- * data_offset (record i's page at data_offset + i * page_size) and the
- * device/vCPU state stream (qemu_save_device_state()) at devstate_offset.
+ * data_offset (record i's page at data_offset + i * page_size), the
+ * device/vCPU state stream (qemu_save_device_state()) at devstate_offset
+ * and the epoch's disk writes (FtPoolDiskRecords) at disk_offset.
  * Offsets in the header are from the start of the slot.
  *
  * A slot is written completely and flushed before the commit word names
@@ -164,7 +166,14 @@ typedef struct FtPoolSlotHeader {
     uint32_t devstate_crc;              /* CRC32C of the device state */
     uint64_t pause_ns;                  /* how long vCPUs were stopped */
     uint64_t created_ns;                /* CLOCK_REALTIME when written */
-    uint8_t  reserved[56];              /* zero */
+    uint64_t log_start;                 /* log position and sequence    */
+    uint64_t log_seq;                   /* number of the first record   */
+                                        /* after this epoch's checkpoint */
+    uint64_t disk_offset;               /* FtPoolDiskRecords of the epoch */
+    uint64_t disk_len;                  /* bytes of them */
+    uint64_t disk_records;
+    uint32_t disk_crc;                  /* CRC32C of the disk_len bytes */
+    uint8_t  reserved[12];              /* zero */
     uint32_t header_crc;                /* CRC32C of bytes before it */
     uint32_t pad0;
 } FtPoolSlotHeader;
@@ -175,6 +184,68 @@ typedef struct FtPoolPageRecord {
     uint32_t data_crc;                  /* CRC32C of the page's data */
     uint32_t flags;                     /* zero */
 } FtPoolPageRecord;
+
+/*
+ * One guest disk write of an epoch (QEMU's ft-disk filter): the data, if
+ * any, follows the record, padded to FTPOOL_LOG_ALIGN.  The image of
+ * each disk holds every epoch the primary applied; promotion redoes the
+ * committed slot's records on it, in order (idempotent, like the pages).
+ */
+#define FTPOOL_DISK_ZERO        1       /* write zeroes; no data follows */
+
+typedef struct FtPoolDiskRecord {
+    uint32_t source;                    /* CRC32C of the ft-disk node name */
+    uint32_t flags;                     /* FTPOOL_DISK_ZERO */
+    uint64_t offset;                    /* bytes into the guest's disk */
+    uint64_t len;                       /* bytes written */
+    uint32_t data_crc;                  /* CRC32C of the data */
+    uint32_t pad;                       /* zero */
+} FtPoolDiskRecord;
+
+/*
+ * The in-flight I/O log (log_offset, log_size; both 0 when nothing is
+ * logged) is a ring of records: an FtPoolLogRecord and its payload,
+ * padded to FTPOOL_LOG_ALIGN.  A "log position" counts bytes since the
+ * pool was created; the record at position p starts at pool offset
+ * log_offset + p % log_size and never straddles the ring's end: where
+ * the rest of the ring cannot hold it, the writer puts a WRAP record
+ * (or, if not even a header fits, nothing) and goes on at the next
+ * multiple of log_size.
+ *
+ * The primary logs every frame its host delivers to a guest NIC, in
+ * arrival order, with sequence numbers 1, 2, ... (a WRAP record carries
+ * the number of the record after it).  At each checkpoint the slot header
+ * records the position and number of the first record that arrived after
+ * it (log_start, log_seq).  Promotion from a slot replays the records
+ * from its log_start on, in order, while each has the expected number
+ * and passes its CRCs: the first that does not ends the log (it was
+ * being written when the primary died, or is left from an older lap).
+ * The primary never overwrites the records from the committed slot's
+ * log_start on; a frame that finds the ring full reaches the guest
+ * unlogged, as if lost on the wire, and is counted.
+ */
+#define FTPOOL_LOG_MAGIC        0x52544651u     /* "QFTR" little-endian */
+#define FTPOOL_LOG_ALIGN        8
+#define FTPOOL_LOG_RX           1       /* a frame for a guest NIC */
+#define FTPOOL_LOG_WRAP         2       /* go on at the ring's start */
+
+typedef struct FtPoolLogRecord {
+    uint32_t magic;                     /* FTPOOL_LOG_MAGIC */
+    uint16_t kind;                      /* FTPOOL_LOG_RX, FTPOOL_LOG_WRAP */
+    uint16_t flags;                     /* zero */
+    uint64_t seq;                       /* 1, 2, ... in arrival order */
+    uint64_t epoch;                     /* the epoch it arrived in */
+    uint32_t source;                    /* CRC32C of the netdev id */
+    uint32_t len;                       /* payload bytes after the header */
+    uint32_t data_crc;                  /* CRC32C of the payload */
+    uint32_t header_crc;                /* CRC32C of the bytes before it */
+} FtPoolLogRecord;
+
+static inline uint64_t ftpool_log_record_size(uint32_t len)
+{
+    return (sizeof(FtPoolLogRecord) + (uint64_t)len + FTPOOL_LOG_ALIGN - 1) &
+           ~(uint64_t)(FTPOOL_LOG_ALIGN - 1);
+}
 
 _Static_assert(sizeof(FtPoolBlock) == 272, "FtPoolBlock layout");
 _Static_assert(offsetof(FtPoolSuperblock, blocks) == 256,
@@ -190,5 +261,7 @@ _Static_assert(offsetof(FtPoolSlotHeader, header_crc) == 152,
 _Static_assert(sizeof(FtPoolSlotHeader) <= FTPOOL_SLOT_HDR_SIZE,
                "slot header fits its page");
 _Static_assert(sizeof(FtPoolPageRecord) == 16, "FtPoolPageRecord layout");
+_Static_assert(sizeof(FtPoolLogRecord) == 40, "FtPoolLogRecord layout");
+_Static_assert(sizeof(FtPoolDiskRecord) == 32, "FtPoolDiskRecord layout");
 
 #endif /* FTPOOL_H */

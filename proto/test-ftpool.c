@@ -37,7 +37,8 @@ static FtPool *make_pool(void)
     static const FtPoolBlockSpec blocks[] = {
         { "ram", RAM_LEN }, { "pc.bios", BIOS_LEN },
     };
-    FtPoolSpec spec = { blocks, 2, 0, 4096, 0, { 0 } };
+    FtPoolSpec spec = { .blocks = blocks, .nr_blocks = 2,
+                        .slot_max_devstate = 4096, .slot_max_disk = 65536 };
     g_autoptr(GError) err = NULL;
     FtPool *pool = ftpool_create(path, &spec, &err);
 
@@ -74,6 +75,11 @@ static void write_slot(FtPool *pool, unsigned slot, uint64_t gen,
                                           page, &err));
     memset(dev, epoch, sizeof(dev));
     ck_assert(ftpool_slot_writer_set_devstate(&w, dev, sizeof(dev), &err));
+    /* two disk writes: 300 bytes of data at 4096, zeroes at 1 MiB */
+    ck_assert(ftpool_slot_writer_add_disk(&w, 0x1234, 4096, dev, sizeof(dev),
+                                          &err));
+    ck_assert(ftpool_slot_writer_add_disk(&w, 0x1234, 1 << 20, NULL, 65536,
+                                          &err));
     ftpool_slot_writer_finish(&w);
 }
 
@@ -122,8 +128,8 @@ START_TEST(test_create_open)
     g_autoptr(FtPool) pool = make_pool();
     g_autoptr(FtPool) again = NULL;
     g_autoptr(GError) err = NULL;
-    FtPoolSpec spec = { (FtPoolBlockSpec[]){ { "ram", 4096 } }, 1, 0, 0, 0,
-                        { 0 } };
+    FtPoolSpec spec = { .blocks = (FtPoolBlockSpec[]){ { "ram", 4096 } },
+                        .nr_blocks = 1 };
 
     ck_assert_uint_eq(pool->sb->blocks[0].offset, FTPOOL_BLOCK_ALIGN);
     ck_assert_uint_eq(ftpool_load_commit(pool), ftpool_commit_word(1, 0, 0));
@@ -145,7 +151,7 @@ START_TEST(test_superblock_errors)
         const char *needle;
     } cases[] = {
         { "magic", FTPOOL_ERROR_MAGIC, "magic" },
-        { "version", FTPOOL_ERROR_VERSION, "version 2" },
+        { "version", FTPOOL_ERROR_VERSION, "version 3" },
         { "crc", FTPOOL_ERROR_LAYOUT_CRC, "layout CRC mismatch" },
         { "align", FTPOOL_ERROR_LAYOUT, "block ram at 0x201000" },
         { "nblocks", FTPOOL_ERROR_LAYOUT, "33 RAM blocks" },
@@ -159,7 +165,7 @@ START_TEST(test_superblock_errors)
 
     switch (_i) {
     case 0: sb->magic[0] ^= 1; break;
-    case 1: sb->version = 2; break;
+    case 1: sb->version = FTPOOL_VERSION + 1; break;
     case 2: sb->created_ns ^= 1; fix_crc = FALSE; break;
     case 3: sb->blocks[0].offset += 4096; break;
     case 4: sb->nr_blocks = 33; break;
@@ -261,6 +267,18 @@ START_TEST(test_verify_corruption)
         expect_verify_error(pool, FTPOOL_ERROR_SLOT_MISMATCH,
                             "holds generation 1 epoch 7");
         break;
+    case 7:
+        ftpool_slot_disk(pool, 1)[sizeof(FtPoolDiskRecord) + 7] ^= 4;
+        expect_verify_error(pool, FTPOOL_ERROR_DISK_CRC,
+                            "disk records CRC mismatch (2 records, 368 bytes");
+        break;
+    case 8:
+        h->disk_len = pool->sb->slot_max_disk + 8;
+        h->header_crc = ftpool_crc32c(0xffffffff, h,
+                                      offsetof(FtPoolSlotHeader, header_crc));
+        expect_verify_error(pool, FTPOOL_ERROR_SLOT_BOUNDS,
+                            "bytes of disk records do not fit");
+        break;
     }
 }
 END_TEST
@@ -318,6 +336,137 @@ START_TEST(test_json)
 }
 END_TEST
 
+/* A pool with a 16 KiB I/O log; epoch @epoch committed in @slot from @w. */
+static void commit_with_log(FtPool *pool, FtPoolLogWriter *w, unsigned slot,
+                            uint64_t epoch)
+{
+    FtPoolSlotWriter sw;
+    uint64_t actual, word = ftpool_load_commit(pool);
+
+    ftpool_slot_writer_begin(&sw, pool, slot, 1, epoch);
+    sw.hdr.log_start = w->head;
+    sw.hdr.log_seq = w->seq;
+    ftpool_slot_writer_finish(&sw);
+    ck_assert(ftpool_cas_commit(pool, word, ftpool_commit_word(1, epoch, slot),
+                                &actual));
+    w->tail = w->head;          /* older records are dead now */
+    w->epoch = epoch + 1;
+}
+
+static void append_frames(FtPoolLogWriter *w, unsigned n, uint32_t len)
+{
+    uint8_t frame[2048];
+
+    for (unsigned i = 0; i < n; i++) {
+        g_autoptr(GError) err = NULL;
+
+        memset(frame, (uint8_t)w->seq, sizeof(frame));
+        ck_assert_msg(ftpool_log_append(w, 0xabcd, frame, len, &err), "%s",
+                      err ? err->message : "");
+    }
+}
+
+static FtPool *log_pool(void)
+{
+    static const FtPoolBlockSpec blocks[] = { { "ram", RAM_LEN } };
+    FtPoolSpec spec = { .blocks = blocks, .nr_blocks = 1,
+                        .slot_max_devstate = 4096, .log_size = 16384 };
+    g_autoptr(GError) err = NULL;
+    FtPool *pool = ftpool_create(path, &spec, &err);
+
+    ck_assert_msg(pool, "%s", err ? err->message : "");
+    return pool;
+}
+
+START_TEST(test_log_replay_wrap)
+{
+    g_autoptr(FtPool) pool = log_pool();
+    g_autoptr(GPtrArray) first = NULL, second = NULL;
+    g_autoptr(GError) err = NULL;
+    FtPoolLogWriter w;
+    FtPoolLogEnd end;
+
+    ftpool_log_writer_init(&w, pool);
+    commit_with_log(pool, &w, 1, 1);
+    append_frames(&w, 10, 1000);            /* arrive in epoch 2 */
+    first = ftpool_log_pending(pool, &end, &err);
+    ck_assert_uint_eq(first->len, 10);
+    ck_assert_int_eq(end, FTPOOL_LOG_END_MAGIC);
+
+    commit_with_log(pool, &w, 0, 2);        /* those 10 are in epoch 2 */
+    append_frames(&w, 8, 1000);             /* crosses the ring's end */
+    ck_assert_uint_gt(w.head, pool->sb->log_size);
+    second = ftpool_log_pending(pool, &end, &err);
+    ck_assert_uint_eq(second->len, 8);
+    for (unsigned i = 0; i < 8; i++) {
+        const FtPoolLogEntry *e = g_ptr_array_index(second, i);
+
+        ck_assert_uint_eq(e->seq, 11 + i);
+        ck_assert_uint_eq(e->epoch, 3);
+        ck_assert_uint_eq(e->source, 0xabcd);
+        ck_assert_uint_eq(e->len, 1000);
+        ck_assert_uint_eq(e->data[999], (uint8_t)(11 + i));
+    }
+    /* The ring never overwrites what the committed slot still needs. */
+    ck_assert(!ftpool_log_append(&w, 1, "x", 1, NULL) ||
+              w.head - w.tail <= pool->sb->log_size);
+    while (ftpool_log_append(&w, 1, "x", 1, &err)) {
+    }
+    ck_assert_msg(strstr(err->message, "the I/O log is full"), "%s",
+                  err->message);
+}
+END_TEST
+
+/* Negative controls: each kind of damage ends the log where it is. */
+START_TEST(test_log_torn)
+{
+    static const struct {
+        FtPoolLogEnd end;
+        unsigned replayed;
+    } cases[] = {
+        { FTPOOL_LOG_END_DATA_CRC, 4 },     /* last payload torn */
+        { FTPOOL_LOG_END_HEADER_CRC, 0 },   /* first header torn */
+        { FTPOOL_LOG_END_SEQ, 2 },          /* third from an older lap */
+        { FTPOOL_LOG_END_BAD, 0 },          /* first from an old epoch */
+    };
+    g_autoptr(FtPool) pool = log_pool();
+    g_autoptr(GPtrArray) recs = NULL;
+    g_autoptr(GError) err = NULL;
+    FtPoolLogWriter w;
+    FtPoolLogEnd end;
+    uint8_t *log = pool->map + pool->sb->log_offset;
+    uint64_t rec = ftpool_log_record_size(100);
+    FtPoolLogRecord *r;
+
+    ftpool_log_writer_init(&w, pool);
+    commit_with_log(pool, &w, 1, 1);
+    append_frames(&w, 5, 100);
+    switch (_i) {
+    case 0:
+        log[4 * rec + sizeof(FtPoolLogRecord) + 50] ^= 1;
+        break;
+    case 1:
+        log[12] ^= 1;
+        break;
+    case 2:
+    case 3:
+        r = (FtPoolLogRecord *)(log + (_i == 2 ? 2 * rec : 0));
+        if (_i == 2) {
+            r->seq -= 3;
+        } else {
+            r->epoch = 1;
+        }
+        r->header_crc = ftpool_crc32c(0xffffffff, r,
+                                      offsetof(FtPoolLogRecord, header_crc));
+        break;
+    }
+    recs = ftpool_log_pending(pool, &end, &err);
+    ck_assert_uint_eq(recs->len, cases[_i].replayed);
+    ck_assert_msg(end == cases[_i].end, "ended with %s, expected %s",
+                  ftpool_log_end_name(end), ftpool_log_end_name(cases[_i].end));
+}
+END_TEST
+
 static int run_inspect(const char *arg, const char *file, char **err_text)
 {
     const char *exe = g_getenv("FTPOOL_INSPECT");
@@ -359,10 +508,12 @@ int main(void)
     tcase_add_test(tc, test_create_open);
     tcase_add_loop_test(tc, test_superblock_errors, 0, 7);
     tcase_add_test(tc, test_verify_ok_and_states);
-    tcase_add_loop_test(tc, test_verify_corruption, 0, 7);
+    tcase_add_loop_test(tc, test_verify_corruption, 0, 9);
     tcase_add_test(tc, test_digest_apply_export);
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_cli);
+    tcase_add_test(tc, test_log_replay_wrap);
+    tcase_add_loop_test(tc, test_log_torn, 0, 4);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

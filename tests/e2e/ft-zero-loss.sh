@@ -7,9 +7,16 @@
 # is killed at a random moment, the standby promoted; the client's stream
 # resumes and every answer still passes.
 #   ft-zero-loss.sh GUEST_DIR COUNTER_CLIENT QFT_QMP [ITERATIONS]
-# Each iteration reports the TX packets filter-ft held and released; over
-# the suite both must be > 0. Negative control: the same run without
-# filter-ft must lose acknowledged values (the client reports a violation).
+# filter-ft (queue=all) holds the guest's output until its epoch commits and
+# logs the frames delivered to the guest in the pool; the promoted standby
+# replays those that arrived after its checkpoint. Each iteration reports
+# the TX packets held and released and the RX frames logged and replayed;
+# over the suite each count must be > 0. The guest's service also appends
+# each value to /counter.log on its virtio-blk disk (under ft-disk; raw and
+# qcow2 images in turn) and fsyncs before answering: after the promoted guest
+# quits, every acknowledged value must be on the image. Negative control: the
+# same run without filter-ft must lose acknowledged values (the client
+# reports a violation).
 set -euo pipefail
 guest=$1 client=$2 QFT_QMP=$3 iterations=${4:-20}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,20 +28,27 @@ source "$top/tests/lib/ft.sh"
 
 qft_init
 qft_net_up
-passed=0 total_held=0 total_released=0
+passed=0 total_held=0 total_released=0 total_logged=0 total_replayed=0
 mem=256M
 vm_args() {
     echo "-machine pc,memory-backend=ram -accel tcg -m $mem -smp 1" \
          "-kernel $guest/vmlinuz -initrd $guest/initramfs.cpio.gz" \
          "$(qft_nic_args)"
 }
-append="console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24"
+append="console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24 qft.disk=/dev/vda"
 
 # run I FILTER(yes|no) -> the client's exit status; sets $summary
 run() {
     local i=$1 filter=$2 pool=/dev/shm/$QFT_TAG-pool-$1 off cpid rc info
-    local fargs=""
-    [ "$filter" = yes ] && fargs="-object filter-ft,id=ft0,netdev=n0,queue=rx"
+    local fargs="" fmt=raw img dfilter=plain
+    [ $((${i//[!0-9]/} % 2)) = 0 ] && fmt=qcow2
+    img=$QFT_RUN/disk-$i.$fmt
+    ft_disk_make "$fmt" "$img"
+    if [ "$filter" = yes ]; then
+        fargs="-object filter-ft,id=ft0,netdev=n0,queue=all"
+        dfilter=ftdisk
+    fi
+    fargs+=" $(ft_disk_args "$fmt" "$img" "$dfilter")"
     # shellcheck disable=SC2046,SC2086
     qft_vm_start p$i a $(vm_args) $fargs -append "$append" -object memory-backend-ram,id=ram,size=$mem
     qft_wait_serial p$i 'qft-guest: ready' 120
@@ -42,7 +56,8 @@ run() {
     ft_wait_status p$i protected 60
     off=$(ft_pool_block_offset "$pool" 0)
     # shellcheck disable=SC2046
-    qft_vm_start s$i b $(vm_args) -append "$append" -S \
+    # shellcheck disable=SC2086
+    qft_vm_start s$i b $(vm_args) $fargs -append "$append" -S \
         -object "memory-backend-file,id=ram,size=$mem,mem-path=$pool,offset=$off,share=off"
     ft_qmp s$i ft-standby "{\"pool\": \"$pool\"}" >/dev/null
     # A stalled connection is given up after 1 s and reopened (--reconnect);
@@ -59,20 +74,43 @@ run() {
     rc=0; wait "$cpid" || rc=$?
     resumed=$(($(wc -l <"$QFT_RUN/acks-$i") - acks_at_promotion))
     held=$(echo "$info" | jq -r '."tx-held"'); released=$(echo "$info" | jq -r '."tx-released"')
+    logged=$(echo "$info" | jq -r '."rx-logged"')
+    replayed=$(jq -r '."rx-replayed"' "$QFT_RUN/promote-$i.json")
+    log_end=$(jq -r '."rx-log-end"' "$QFT_RUN/promote-$i.json")
     local resumed=${resumed:-0}
     summary="$(jq -c '{acknowledged, last_value, reconnects, max_gap_ms}' "$QFT_RUN/client-$i.json" 2>/dev/null) $(head -c 300 "$QFT_RUN/client-$i.err" | tr '\n' ' ')"
-    summary+=" $resumed answers after the promotion; promoted epoch $(jq -r .epoch "$QFT_RUN/promote-$i.json"); filter-ft held $held, released $released before the kill"
-    if [ "$filter" = yes ]; then
-        total_held=$((total_held + held)); total_released=$((total_released + released))
+    summary+=" $resumed answers after the promotion; promoted epoch $(jq -r .epoch "$QFT_RUN/promote-$i.json"); filter-ft held $held, released $released, logged $logged RX frames before the kill; promotion replayed $replayed (log end: $log_end)"
+    # The promoted guest quits cleanly; its image must hold every acknowledged
+    # value, each once, in increasing order (a value written twice means the
+    # promoted guest counted again from a state older than the disk's).
+    "$QFT_QMP" "$QFT_RUN/s$i.qmp" quit >/dev/null 2>&1 || true
+    for _ in $(seq 100); do kill -0 "$(qft_vm_pid s$i)" 2>/dev/null || break; sleep 0.1; done
+    if [ "$fmt" = qcow2 ]; then
+        "$QFT_QEMU_IMG" check -q "$img" || qft_die "iteration $i: qemu-img check of the promoted guest's image failed"
     fi
-    kill -9 "$(qft_vm_pid s$i)"
-    rm -f "$pool"
+    ft_disk_log "$fmt" "$img" "$QFT_RUN/disk-$i"
+    awk '{print $2}' "$QFT_RUN/acks-$i" | sort >"$QFT_RUN/acked-$i"
+    lost_on_disk=$(sort "$QFT_RUN/disk-$i" | comm -23 "$QFT_RUN/acked-$i" - | wc -l)
+    again_on_disk=$(awk 'NR > 1 && $1 <= prev {n++} {prev = $1} END {print n + 0}' "$QFT_RUN/disk-$i")
+    summary+="; $fmt disk holds $(wc -l <"$QFT_RUN/disk-$i") values, $lost_on_disk acknowledged ones missing, $again_on_disk not above the one before"
+    if [ "$filter" = yes ]; then
+        [ "$lost_on_disk" = 0 ] || qft_die "iteration $i: acknowledged values missing from the promoted guest's disk: $summary"
+        [ "$again_on_disk" = 0 ] || qft_die "iteration $i: the promoted guest's disk log goes back: $summary"
+        total_held=$((total_held + held)); total_released=$((total_released + released))
+        total_logged=$((total_logged + logged)); total_replayed=$((total_replayed + replayed))
+        [ "$(jq -r '."rx-unmatched"' "$QFT_RUN/promote-$i.json")" = 0 ] ||
+            qft_die "iteration $i: logged frames matched no filter-ft on the standby"
+    fi
+    kill -9 "$(qft_vm_pid s$i)" 2>/dev/null || true
+    rm -f "$pool" "$img"
     return $rc
 }
 
 # The client stops at its deadline with its count unreached: exit 1 and no
 # violation is the normal end; a violation says so on stderr.
 violated() { grep -q "not above the last acknowledged\|on the same connection" "$QFT_RUN/client-$1.err"; }
+# For the control: the client saw a value go back, or the disk did.
+rolled_back() { violated "$1" || [ "$again_on_disk" -gt 0 ] || [ "$lost_on_disk" -gt 0 ]; }
 
 for i in $(seq "$iterations"); do
     run "$i" yes || true
@@ -86,16 +124,21 @@ done
 [ "$total_held" -gt 0 ] && [ "$total_released" -gt 0 ] ||
     qft_die "filter-ft never held ($total_held) or never released ($total_released) a packet: output commit was not exercised"
 echo "# over the suite filter-ft held $total_held packets at the kills and released $total_released"
+[ "$total_logged" -gt 0 ] && [ "$total_replayed" -gt 0 ] ||
+    qft_die "filter-ft never logged ($total_logged) or promotion never replayed ($total_replayed) an RX frame: RX replay was not exercised"
+echo "# over the suite filter-ft logged $total_logged RX frames before the kills and promotions replayed $total_replayed"
 
-# Negative control: without output commit, acknowledged values are lost.
+# Negative control: without output commit and ft-disk, what the client or the
+# disk saw is lost: the promoted guest counts again from an older value (TCP
+# may hide the repeated answers from the client; the disk log shows them).
 lost=0
 for i in c1 c2 c3; do
     run "$i" no || true
-    if violated "$i"; then lost=$((lost + 1)); fi
+    if rolled_back "$i"; then lost=$((lost + 1)); fi
     echo "# control $i (no filter-ft): $summary"
     [ "$lost" -gt 0 ] && break
 done
-[ "$lost" -gt 0 ] || qft_die "control: without filter-ft no acknowledged value was lost in 3 runs: the test cannot see loss"
-echo "ok - control: without filter-ft the client saw an acknowledged value lost"
+[ "$lost" -gt 0 ] || qft_die "control: without filter-ft and ft-disk nothing was seen going back in 3 runs: the test cannot see loss"
+echo "ok - control: without filter-ft and ft-disk the promoted guest went back behind what the client or the disk had seen"
 passed=$((passed + 1))
 echo "$passed passed, 0 failed"

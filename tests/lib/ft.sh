@@ -56,3 +56,47 @@ ft_pool_commit() {
     w=$(ft_u64_at "$1" 9024)
     echo "$((w >> 48)) $(((w >> 1) & ((1 << 47) - 1))) $((w & 1))"
 }
+
+# --- guest disks under ft-disk (issue 5) ---
+#   ft_disk_make FMT PATH          64 MiB ext4 image, raw or qcow2
+#   ft_disk_args FMT PATH [ftdisk] -blockdev ... -device virtio-blk-pci args;
+#                                  with "ftdisk" the format node sits under an
+#                                  ft-disk filter (locking=off: the pool's
+#                                  generation, not a file lock, decides who
+#                                  writes; the standby opens the image too)
+#   ft_disk_log FMT PATH OUT       the guest's /counter.log after e2fsck of a
+#                                  copy (the journal replayed), one value a line
+QFT_QEMU_IMG=${QFT_QEMU_IMG:-$QFT_QEMU_DIR/bin/qemu-img}
+
+ft_disk_make() {
+    local fmt=$1 path=$2
+    rm -f "$path" "$path.raw"
+    truncate -s 64M "$path.raw"
+    mkfs.ext4 -q -F "$path.raw" || qft_die "mkfs.ext4 $path failed"
+    if [ "$fmt" = qcow2 ]; then
+        "$QFT_QEMU_IMG" convert -f raw -O qcow2 "$path.raw" "$path" || qft_die "qemu-img convert $path failed"
+        rm -f "$path.raw"
+    else
+        mv "$path.raw" "$path"
+    fi
+}
+
+ft_disk_args() {
+    local fmt=$1 path=$2 filter=${3:-} top=fmt0
+    local a="-blockdev driver=file,node-name=file0,filename=$path,locking=off"
+    a+=" -blockdev driver=$fmt,node-name=fmt0,file=file0"
+    if [ "$filter" = ftdisk ]; then
+        a+=" -blockdev driver=ft-disk,node-name=disk0,file=fmt0"
+        top=disk0
+    fi
+    echo "$a -device virtio-blk-pci,drive=$top"
+}
+
+ft_disk_log() {
+    local fmt=$1 path=$2 out=$3 tmp
+    tmp=$(mktemp -p "$QFT_RUN" disk-XXXXXX.raw)
+    "$QFT_QEMU_IMG" convert -U -f "$fmt" -O raw "$path" "$tmp" || qft_die "qemu-img convert of $path failed"
+    e2fsck -fy "$tmp" >"$tmp.fsck" 2>&1 || [ $? -le 1 ] || qft_die "e2fsck of $path failed: $(tail -n 3 "$tmp.fsck")"
+    debugfs -R 'cat /counter.log' "$tmp" 2>/dev/null | tr -d '\r' >"$out"
+    rm -f "$tmp" "$tmp.fsck"
+}
