@@ -38,6 +38,13 @@ vm_args() {
 }
 append="console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24 qft.disk=/dev/vda"
 
+# XOR one byte of FILE at OFFSET with 0x01.
+flip() {
+    local b
+    b=$(od -An -t u1 -j "$2" -N 1 "$1" | tr -d ' ')
+    printf "\\$(printf '%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
 # the values of an ack log ("TIME VALUE" lines), one a line
 acked_values() { awk '{print $2}' "$1"; }
 # lines of $1 (values) that $2 (values) lacks
@@ -47,6 +54,7 @@ missing() { comm -23 <(sort "$1") <(sort "$2"); }
 # the last acknowledged one before the promotion) and checks the rest
 run() {
     local n=$1 fmt=$2 filter=$3 img pool off cpid info pend last promote
+    local epoch slot slot_off disk_off disk_len out
     img=$QFT_RUN/$n.$fmt pool=/dev/shm/$QFT_TAG-pool-$n
     ft_disk_make "$fmt" "$img"
     # shellcheck disable=SC2046
@@ -86,6 +94,20 @@ run() {
     [ "$above" -eq 0 ] || qft_die "$summary: writes of an uncommitted epoch reached the image"
     echo "ok - $summary"
 
+    # A flipped byte in the committed slot's disk records: promotion refuses.
+    read -r _ epoch slot <<<"$(ft_pool_commit "$pool")"
+    slot_off=$(ft_u64_at "$pool" $((72 + 8 * slot)))
+    disk_off=$(ft_u64_at "$pool" $((slot_off + 112))) disk_len=$(ft_u64_at "$pool" $((slot_off + 120)))
+    if [ "$disk_len" -gt 40 ]; then
+        flip "$pool" $((slot_off + disk_off + 40))
+        if out=$(ft_qmp s$n ft-promote 2>&1); then qft_die "$n: promoted with corrupt disk records: $out"; fi
+        echo "$out" | grep -q "disk records CRC mismatch" || qft_die "$n: corrupt disk records: $out"
+        [ "$(ft_qmp s$n query-status | jq -r .status)" = prelaunch ] || qft_die "$n: the standby did not stay paused"
+        flip "$pool" $((slot_off + disk_off + 40))
+        echo "ok - $n: a flipped byte in epoch $epoch's disk records: promotion refused (${out#*GenericError: }), standby paused"
+    else
+        echo "# $n: the committed epoch $epoch wrote nothing to disk; no disk-record corruption check this run"
+    fi
     promote=$(ft_qmp s$n ft-promote) || qft_die "$n: promotion refused"
     rc=0; wait "$cpid" || rc=$?
     grep -q "not above the last acknowledged\|on the same connection" "$QFT_RUN/client-$n.err" &&

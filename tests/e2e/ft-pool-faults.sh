@@ -16,6 +16,11 @@
 # 4. Mapped, not copied: a 256 MiB standby's Private_Dirty grows by at most
 #    the slot's pages plus 16 MiB at promotion. Control: a standby whose RAM
 #    is not mapped from the pool grows by more than its RAM size.
+# 5. In-flight RX: with filter-ft queue=all, the primary is stopped at the
+#    `commit` fault point and 20 frames are sent to the guest's NIC; after
+#    the kill, the promotion replays at least those 20 from the pool's log.
+#    Control: a flipped byte in the first logged frame's payload ends the log
+#    there (rx-log-end "torn payload", nothing replayed).
 set -euo pipefail
 img=$1 QFT_QMP=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -224,4 +229,39 @@ ft_qmp n-s ft-standby "{\"pool\": \"$pool\"}" >/dev/null
 read -r growth pages <<<"$(mapped_growth n "$pool")"
 [ "$growth" -gt $((256 * 1024)) ] || qft_die "control: a copying standby grew by only $growth kB: the measurement cannot tell mapped from copied"
 ok "control: a standby with its own RAM grows by $growth kB (copied)"
+# ---- 5: in-flight RX log ---------------------------------------------------
+# rx NAME CORRUPT(yes|no): prints ft-promote's answer
+rx() {
+    local n=$1 corrupt=$2 pool=/dev/shm/$QFT_TAG-$1.pool slot_off log_off log_size start
+    # An ne2k_pci takes frames whatever the guest does (the bootblock drives
+    # no NIC; a virtio-net without a driver would leave them in the tap).
+    # shellcheck disable=SC2046
+    pair "$n" "$pool" 32M $(bb_args) -netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off \
+        -device "ne2k_pci,netdev=n0,mac=$QFT_GUEST_MAC,romfile=" -object filter-ft,id=ft0,netdev=n0,queue=all
+    ft_qmp_ev "$n-p" x-ft-fault-point '{"point": "commit"}' --wait-event FT_FAULT_POINT >/dev/null
+    # 20 UDP datagrams to the guest's MAC (the bridge floods them to the tap)
+    qft_in client ip neigh replace "$QFT_GUEST_IP" lladdr "$QFT_GUEST_MAC" dev eth0
+    qft_in client bash -c "for i in \$(seq 20); do echo \$i >/dev/udp/$QFT_GUEST_IP/9; sleep 0.02; done"
+    sleep 0.3
+    kill -9 "$(qft_vm_pid "$n-p")"
+    if [ "$corrupt" = yes ]; then
+        read -r _ _ slot <<<"$(ft_pool_commit "$pool")"
+        slot_off=$(ft_u64_at "$pool" $((72 + 8 * slot)))
+        log_off=$(ft_u64_at "$pool" 120) log_size=$(ft_u64_at "$pool" 128)
+        start=$(ft_u64_at "$pool" $((slot_off + 96)))
+        flip "$pool" $((log_off + start % log_size + 40 + 3))
+    fi
+    ft_qmp "$n-s" ft-promote || qft_die "$n: promotion refused"
+    kill -9 "$(qft_vm_pid "$n-s")"
+    rm -f "$pool"
+}
+out=$(rx r1 no)
+[ "$(echo "$out" | jq -r '."rx-replayed"')" -ge 20 ] && [ "$(echo "$out" | jq -r '."rx-unmatched"')" = 0 ] ||
+    qft_die "RX: the promotion did not replay the 20 frames sent after the checkpoint: $out"
+ok "RX: frames that reached the stopped-at-commit primary replayed at promotion: $(echo "$out" | jq -c '{"rx-replayed", "rx-log-end"}')"
+out=$(rx r2 yes)
+[ "$(echo "$out" | jq -r '."rx-replayed"')" = 0 ] && [ "$(echo "$out" | jq -r '."rx-log-end"')" = "torn payload" ] ||
+    qft_die "RX control: a torn first record did not end the log: $out"
+ok "RX control: a flipped payload byte in the first logged frame ends the log there: $(echo "$out" | jq -c '{"rx-replayed", "rx-log-end"}')"
+
 echo "$passed passed, 0 failed"
