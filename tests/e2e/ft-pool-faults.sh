@@ -21,6 +21,9 @@
 #    the kill, the promotion replays at least those 20 from the pool's log.
 #    Control: a flipped byte in the first logged frame's payload ends the log
 #    there (rx-log-end "torn payload", nothing replayed).
+# 6. Announce: right after the promotion, host-b's tap0 carries a RARP from
+#    the guest's MAC (qemu_announce_self). Control: with announce-rounds 0 on
+#    the standby, nothing from that MAC.
 set -euo pipefail
 img=$1 QFT_QMP=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -232,7 +235,7 @@ ok "control: a standby with its own RAM grows by $growth kB (copied)"
 # ---- 5: in-flight RX log ---------------------------------------------------
 # rx NAME CORRUPT(yes|no): prints ft-promote's answer
 rx() {
-    local n=$1 corrupt=$2 pool=/dev/shm/$QFT_TAG-$1.pool slot_off log_off log_size start
+    local n=$1 corrupt=$2 pool=/dev/shm/$QFT_TAG-$1.pool slot_off log_off log_size start capture
     # An ne2k_pci takes frames whatever the guest does (the bootblock drives
     # no NIC; a virtio-net without a driver would leave them in the tap).
     # shellcheck disable=SC2046
@@ -251,7 +254,14 @@ rx() {
         start=$(ft_u64_at "$pool" $((slot_off + 96)))
         flip "$pool" $((log_off + start % log_size + 40 + 3))
     fi
+    qft_in b timeout 3 tcpdump -i tap0 -Q in -nn -e -c 1 ether src "$QFT_GUEST_MAC" >"$QFT_RUN/$n-tap-b.txt" 2>/dev/null &
+    capture=$!
+    sleep 0.5   # capture running
+    if [ "$corrupt" = yes ]; then
+        ft_qmp "$n-s" migrate-set-parameters '{"announce-rounds": 0}' >/dev/null
+    fi
     ft_qmp "$n-s" ft-promote || qft_die "$n: promotion refused"
+    wait "$capture" || true
     kill -9 "$(qft_vm_pid "$n-s")"
     rm -f "$pool"
 }
@@ -263,5 +273,9 @@ out=$(rx r2 yes)
 [ "$(echo "$out" | jq -r '."rx-replayed"')" = 0 ] && [ "$(echo "$out" | jq -r '."rx-log-end"')" = "torn payload" ] ||
     qft_die "RX control: a torn first record did not end the log: $out"
 ok "RX control: a flipped payload byte in the first logged frame ends the log there: $(echo "$out" | jq -c '{"rx-replayed", "rx-log-end"}')"
+grep -q "0x8035" "$QFT_RUN/r1-tap-b.txt" || qft_die "announce: no RARP from the guest's MAC on host-b's tap0 after the promotion: $(cat "$QFT_RUN/r1-tap-b.txt")"
+ok "announce: right after the promotion host-b's tap0 carried $(cut -c1-90 "$QFT_RUN/r1-tap-b.txt")"
+! grep -q . "$QFT_RUN/r2-tap-b.txt" || qft_die "announce control: a frame from the guest's MAC with announce-rounds 0: $(cat "$QFT_RUN/r2-tap-b.txt")"
+ok "announce control: with announce-rounds 0 nothing from the guest's MAC reached host-b's tap0"
 
 echo "$passed passed, 0 failed"
