@@ -38,13 +38,6 @@ vm_args() {
 }
 append="console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24 qft.disk=/dev/vda"
 
-# XOR one byte of FILE at OFFSET with 0x01.
-flip() {
-    local b
-    b=$(od -An -t u1 -j "$2" -N 1 "$1" | tr -d ' ')
-    printf "\\$(printf '%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
-
 # the values of an ack log ("TIME VALUE" lines), one a line
 acked_values() { awk '{print $2}' "$1"; }
 # lines of $1 (values) that $2 (values) lacks

@@ -54,13 +54,6 @@ pair() {
     ft_qmp "$n-s" ft-standby "{\"pool\": \"$pool\"}" >/dev/null
 }
 
-# XOR one byte of FILE at OFFSET with 0x01.
-flip() {
-    local b
-    b=$(od -An -t u1 -j "$2" -N 1 "$1" | tr -d ' ')
-    printf "\\$(printf '%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
-
 # ---- 0: QMP errors, sync progress, ft-stop ---------------------------------
 # Every bad request gets an error naming the problem; nothing changes.
 expect_qmp_error() { # NAME CMD ARGS WANT

@@ -6,6 +6,7 @@
 #   ft_wait_status NAME STATUS SECS
 #   ft_pool_block_offset POOL N    pool offset of base block N (superblock)
 #   ft_pool_commit POOL            the commit word, decoded: "GEN EPOCH SLOT"
+#   flip FILE OFFSET               XOR one byte with 0x01 (corruption tests)
 #   ft_start_bootblock_pair ...    see below
 #
 # Needs QFT_QMP (the qft-qmp binary).
@@ -36,6 +37,13 @@ ft_wait_status() {
         sleep 0.1
     done
     qft_die "$name: ft status is '$st', not '$want' after $secs s"
+}
+
+# XOR one byte of FILE at OFFSET with 0x01.
+flip() {
+    local b
+    b=$(od -An -t u1 -j "$2" -N 1 "$1" | tr -d ' ')
+    printf "\\$(printf '%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
 # Little-endian u64 at byte OFFSET of FILE.
