@@ -69,6 +69,10 @@ run() {
     sleep "$((1 + RANDOM % 2)).$((RANDOM % 10))"
     info=$(ft_qmp p$i query-ft)
     kill -9 "$(qft_vm_pid p$i)"
+    # The control promotes after the client gave its connection up: on a new
+    # connection nothing (TCP sequence numbers, the counter's determinism)
+    # hides that the promoted guest counts again from an older value.
+    [ "$filter" = yes ] || sleep 1.5
     ft_qmp s$i ft-promote >"$QFT_RUN/promote-$i.json" || qft_die "iteration $i: promotion refused"
     acks_at_promotion=$(wc -l <"$QFT_RUN/acks-$i")
     rc=0; wait "$cpid" || rc=$?
@@ -85,7 +89,9 @@ run() {
     # promoted guest counted again from a state older than the disk's).
     "$QFT_QMP" "$QFT_RUN/s$i.qmp" quit >/dev/null 2>&1 || true
     for _ in $(seq 100); do kill -0 "$(qft_vm_pid s$i)" 2>/dev/null || break; sleep 0.1; done
-    if [ "$fmt" = qcow2 ]; then
+    # (without ft-disk the standby's qcow2 metadata is stale: the control's
+    # image may leak clusters, which is beside the point there)
+    if [ "$fmt" = qcow2 ] && [ "$filter" = yes ]; then
         "$QFT_QEMU_IMG" check -q "$img" || qft_die "iteration $i: qemu-img check of the promoted guest's image failed"
     fi
     ft_disk_log "$fmt" "$img" "$QFT_RUN/disk-$i"
@@ -128,9 +134,9 @@ echo "# over the suite filter-ft held $total_held packets at the kills and relea
     qft_die "filter-ft never logged ($total_logged) or promotion never replayed ($total_replayed) an RX frame: RX replay was not exercised"
 echo "# over the suite filter-ft logged $total_logged RX frames before the kills and promotions replayed $total_replayed"
 
-# Negative control: without output commit and ft-disk, what the client or the
-# disk saw is lost: the promoted guest counts again from an older value (TCP
-# may hide the repeated answers from the client; the disk log shows them).
+# Negative control: without output commit and ft-disk, what the client saw is
+# lost: the promoted guest counts again from an older value (the client, on a
+# new connection, or the disk log shows it).
 lost=0
 for i in c1 c2 c3; do
     run "$i" no || true
