@@ -42,7 +42,9 @@ mkdir -p "$tmp/patches"
 cp "$top"/qemu-patches/*.patch "$tmp/patches/"
 first=$(ls "$tmp"/patches/*.patch | head -n1)
 [ -n "$first" ] || { bad "no patch in qemu-patches/ to edit"; echo "$passed passed, $failed failed"; exit 1; }
-# Edit the commit message only: same code, different patch.
+# Edit the commit message only: same code, different patch. (grep reads all of
+# git log's output below: with pipefail, grep -q could exit first and git log's
+# SIGPIPE fail the pipeline.)
 sed -i "0,/^$/s//\nThis line was added by tests\/e2e\/setup-cache.sh ($$).\n/" "$first"
 QFT_PATCHES=$tmp/patches "$setup" --check >"$tmp/check.out"; rc=$?
 [ $rc -eq 3 ] && ok "--check: an edited patch needs a build" || bad "--check after editing $(basename "$first") exited $rc: $(cat "$tmp/check.out")"
@@ -54,7 +56,7 @@ else
     bad "edited patch did not rebuild (rc=$rc, dir=$extra_dir): $(tail -n 3 "$tmp/rebuild.err" | tr '\n' ';')"
 fi
 grep -q "This line was added by tests/e2e/setup-cache.sh" "$extra_dir/series.txt" 2>/dev/null ||
-    git -C "$cache/work/src" log -n 50 --format=%B | grep -q "added by tests/e2e/setup-cache.sh" &&
+    git -C "$cache/work/src" log -n 50 --format=%B | grep "added by tests/e2e/setup-cache.sh" >/dev/null &&
     ok "the rebuilt tree carries the edited patch" || bad "the rebuilt tree does not carry the edited patch"
 
 # 3. A pin the archive does not serve stops with both versions named.
