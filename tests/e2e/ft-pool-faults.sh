@@ -235,8 +235,10 @@ rx() {
     pair "$n" "$pool" 32M $(bb_args) -netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off \
         -device "ne2k_pci,netdev=n0,mac=$QFT_GUEST_MAC,romfile=" -object filter-ft,id=ft0,netdev=n0,queue=all
     ft_qmp_ev "$n-p" x-ft-fault-point '{"point": "commit"}' --wait-event FT_FAULT_POINT >/dev/null
-    # 20 UDP datagrams to the guest's MAC (the bridge floods them to the tap)
-    qft_in client ip neigh replace "$QFT_GUEST_IP" lladdr "$QFT_GUEST_MAC" dev eth0
+    # 20 UDP datagrams, sent to the broadcast MAC: the switches flood them to
+    # every tap (the guest's MAC may be learnt on host-b from an earlier
+    # promotion's announce, and this bootblock guest never sends a frame)
+    qft_in client ip neigh replace "$QFT_GUEST_IP" lladdr ff:ff:ff:ff:ff:ff dev eth0
     qft_in client bash -c "for i in \$(seq 20); do echo \$i >/dev/udp/$QFT_GUEST_IP/9; sleep 0.02; done"
     sleep 0.3
     kill -9 "$(qft_vm_pid "$n-p")"
