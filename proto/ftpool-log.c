@@ -90,16 +90,11 @@ gboolean ftpool_log_append(FtPoolLogWriter *w, uint32_t source,
     return TRUE;
 }
 
-static void entry_free(gpointer p)
-{
-    g_free(p);
-}
-
 GPtrArray *ftpool_log_read(FtPool *pool, uint64_t start, uint64_t seq,
                            uint64_t after_epoch, FtPoolLogEnd *end)
 {
     const FtPoolSuperblock *sb = pool->sb;
-    GPtrArray *out = g_ptr_array_new_with_free_func(entry_free);
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     uint64_t pos = start;
 
     *end = FTPOOL_LOG_END_NONE;

@@ -46,7 +46,7 @@ missing() { comm -23 <(sort "$1") <(sort "$2"); }
 # run NAME FMT FILTER(ftdisk|plain) -> sets $above (values on the image above
 # the last acknowledged one before the promotion) and checks the rest
 run() {
-    local n=$1 fmt=$2 filter=$3 img pool off cpid info pend last promote
+    local n=$1 fmt=$2 filter=$3 img pool cpid info pend last promote
     local epoch slot slot_off disk_off disk_len out
     img=$QFT_RUN/$n.$fmt pool=/dev/shm/$QFT_TAG-pool-$n
     ft_disk_make "$fmt" "$img"
@@ -56,11 +56,8 @@ run() {
     qft_wait_serial p$n 'qft-guest: ready' 180
     ft_qmp p$n ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" >/dev/null
     ft_wait_status p$n protected 60
-    off=$(ft_pool_block_offset "$pool" 0)
     # shellcheck disable=SC2046
-    qft_vm_start s$n b $(vm_args) $(ft_disk_args "$fmt" "$img" ftdisk) -append "$append" -S \
-        -object "memory-backend-file,id=ram,size=$mem,mem-path=$pool,offset=$off,share=off"
-    ft_qmp s$n ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+    ft_standby_start s$n b "$pool" $mem $(vm_args) $(ft_disk_args "$fmt" "$img" ftdisk) -append "$append"
     qft_in client "$client" --host "$QFT_GUEST_IP" --count 1000000 --timeout-ms 1000 \
         --reconnect --deadline-ms 12000 --log "$QFT_RUN/acks-$n" --json \
         >"$QFT_RUN/client-$n.json" 2>"$QFT_RUN/client-$n.err" &

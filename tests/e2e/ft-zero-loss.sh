@@ -39,7 +39,7 @@ append="console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24"
 
 # run I FILTER(yes|no) -> the client's exit status; sets $summary
 run() {
-    local i=$1 filter=$2 pool=/dev/shm/$QFT_TAG-pool-$1 off cpid rc info
+    local i=$1 filter=$2 pool=/dev/shm/$QFT_TAG-pool-$1 cpid rc info
     local fargs="" fmt=raw img="" dargs=""
     [ $((${i//[!0-9]/} % 2)) = 0 ] && fmt=qcow2
     if [ "$filter" = yes ]; then
@@ -53,12 +53,8 @@ run() {
     qft_wait_serial p$i 'qft-guest: ready' 120
     ft_qmp p$i ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" >/dev/null
     ft_wait_status p$i protected 60
-    off=$(ft_pool_block_offset "$pool" 0)
-    # shellcheck disable=SC2046
-    # shellcheck disable=SC2086
-    qft_vm_start s$i b $(vm_args) $fargs -append "$append $dargs" -S \
-        -object "memory-backend-file,id=ram,size=$mem,mem-path=$pool,offset=$off,share=off"
-    ft_qmp s$i ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+    # shellcheck disable=SC2046,SC2086
+    ft_standby_start s$i b "$pool" $mem $(vm_args) $fargs -append "$append $dargs"
     # A stalled connection is given up after 1 s and reopened (--reconnect);
     # the client stops at its deadline, well after the failover.
     qft_in client "$client" --host "$QFT_GUEST_IP" --count 1000000 --timeout-ms 1000 \

@@ -8,6 +8,7 @@
 #   ft_pool_commit POOL            the commit word, decoded: "GEN EPOCH SLOT"
 #   flip FILE OFFSET               XOR one byte with 0x01 (corruption tests)
 #   ft_start_bootblock_pair ...    see below
+#   ft_standby_start NAME HOST POOL MEM ARGS...  paused standby on the pool
 #
 # Needs QFT_QMP (the qft-qmp binary).
 
@@ -63,6 +64,17 @@ ft_pool_commit() {
     local w
     w=$(ft_u64_at "$1" 9024)
     echo "$((w >> 48)) $(((w >> 1) & ((1 << 47) - 1))) $((w & 1))"
+}
+
+# ft_standby_start NAME HOST POOL MEM QEMU-ARGS...: a paused standby (-S)
+# whose RAM maps the pool's base image (share=off), attached with ft-standby.
+ft_standby_start() {
+    local name=$1 host=$2 pool=$3 mem=$4 off
+    shift 4
+    off=$(ft_pool_block_offset "$pool" 0)
+    qft_vm_start "$name" "$host" "$@" -S \
+        -object "memory-backend-file,id=ram,size=$mem,mem-path=$pool,offset=$off,share=off"
+    ft_qmp "$name" ft-standby "{\"pool\": \"$pool\"}" >/dev/null
 }
 
 # --- guest disks under ft-disk (issue 5) ---
