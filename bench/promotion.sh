@@ -65,7 +65,7 @@ echo "|---|---|---|---|---|"
 for mem in 32M 128M 512M; do
     n=pa$RANDOM pool=/dev/shm/$QFT_TAG-$n.pool
     qft_vm_start "$n" a -machine pc,memory-backend=ram -m "$mem" -accel tcg \
-        -drive "file=$img,format=raw,if=ide,snapshot=on" \
+        $(ft_bootblock_disk "$img" bench) \
         -object "memory-backend-ram,id=ram,size=$mem" >/dev/null
     qft_wait_serial "$n" 'SB' 60 >/dev/null
     ft_qmp "$n" ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" >/dev/null

@@ -18,9 +18,21 @@ static void dump(FtPool *pool)
 
     printf("pool %s: version %u, %" PRIu64 " bytes\n", pool->path, sb->version,
            sb->pool_size);
-    printf("commit word: generation %" PRIu64 ", epoch %" PRIu64 ", slot %c\n",
+    uint64_t intent = ftpool_load_disk_intent(pool);
+
+    printf("commit word: generation %" PRIu64 ", epoch %" PRIu64 ", slot %c%s\n",
            ftpool_commit_generation(word), ftpool_commit_epoch(word),
-           ftpool_commit_slot(word) ? 'B' : 'A');
+           ftpool_commit_slot(word) ? 'B' : 'A',
+           ftpool_commit_retired(word) ? ", retired" : "");
+    if (ftpool_commit_retired(word)) {
+        printf("retired: %.*s\n", (int)sizeof(sb->retire_reason),
+               sb->retire_reason);
+    }
+    if (intent) {
+        printf("disk intent: generation %" PRIu64 " writes epoch %" PRIu64
+               " to the disk images\n", ftpool_commit_generation(intent),
+               ftpool_commit_epoch(intent));
+    }
     printf("base image at 0x%" PRIx64 ", %u blocks:\n", sb->base_offset,
            sb->nr_blocks);
     for (unsigned i = 0; i < sb->nr_blocks; i++) {

@@ -17,6 +17,7 @@ JsonNode *ftpool_to_json(FtPool *pool, gboolean verify)
     g_autoptr(JsonBuilder) b = json_builder_new();
     const FtPoolSuperblock *sb = pool->sb;
     uint64_t word = ftpool_load_commit(pool);
+    uint64_t intent = ftpool_load_disk_intent(pool);
 
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "path");
@@ -42,7 +43,25 @@ JsonNode *ftpool_to_json(FtPool *pool, gboolean verify)
     member_int(b, "epoch", ftpool_commit_epoch(word));
     json_builder_set_member_name(b, "slot");
     json_builder_add_string_value(b, ftpool_commit_slot(word) ? "B" : "A");
+    json_builder_set_member_name(b, "retired");
+    json_builder_add_boolean_value(b, ftpool_commit_retired(word));
     json_builder_end_object(b);
+    if (ftpool_commit_retired(word)) {
+        g_autofree char *reason = g_strndup(sb->retire_reason,
+                                            sizeof(sb->retire_reason));
+
+        json_builder_set_member_name(b, "retire-reason");
+        json_builder_add_string_value(b, reason);
+    }
+    json_builder_set_member_name(b, "disk-intent");
+    if (intent) {
+        json_builder_begin_object(b);
+        member_int(b, "generation", ftpool_commit_generation(intent));
+        member_int(b, "epoch", ftpool_commit_epoch(intent));
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
     json_builder_set_member_name(b, "slots");
     json_builder_begin_array(b);
     for (unsigned s = 0; s < 2; s++) {

@@ -25,6 +25,7 @@ typedef enum {
     FTPOOL_ERROR_LAYOUT_CRC,
     FTPOOL_ERROR_LAYOUT,            /* sizes, blocks, slots out of bounds */
     FTPOOL_ERROR_NOTHING_COMMITTED,
+    FTPOOL_ERROR_RETIRED,           /* protection ended: never promotable */
     FTPOOL_ERROR_SLOT_MAGIC,        /* committed slot has no header */
     FTPOOL_ERROR_HEADER_CRC,
     FTPOOL_ERROR_SLOT_MISMATCH,     /* header != commit word */
@@ -100,6 +101,7 @@ gboolean ftpool_check_superblock(const FtPoolSuperblock *sb, uint64_t file_size,
                                  GError **error);
 
 uint64_t ftpool_load_commit(FtPool *pool);
+uint64_t ftpool_load_disk_intent(FtPool *pool);
 gboolean ftpool_cas_commit(FtPool *pool, uint64_t expected, uint64_t desired,
                            uint64_t *actual);
 

@@ -303,6 +303,11 @@ uint64_t ftpool_load_commit(FtPool *pool)
     return __atomic_load_n(&pool->sb->commit, __ATOMIC_ACQUIRE);
 }
 
+uint64_t ftpool_load_disk_intent(FtPool *pool)
+{
+    return __atomic_load_n(&pool->sb->disk_intent, __ATOMIC_SEQ_CST);
+}
+
 gboolean ftpool_cas_commit(FtPool *pool, uint64_t expected, uint64_t desired,
                            uint64_t *actual)
 {

@@ -42,8 +42,7 @@ gboolean ftpool_slot_writer_add_disk(FtPoolSlotWriter *w, uint32_t source,
                                      uint64_t len, GError **error)
 {
     FtPoolDiskRecord r = { .source = source, .offset = offset, .len = len };
-    uint64_t size = sizeof(r) + (data ? (len + FTPOOL_LOG_ALIGN - 1) /
-                                 FTPOOL_LOG_ALIGN * FTPOOL_LOG_ALIGN : 0);
+    uint64_t size = ftpool_disk_record_size(data ? 0 : FTPOOL_DISK_ZERO, len);
     uint8_t *at = ftpool_slot_disk(w->pool, w->slot) + w->hdr.disk_len;
 
     if (w->hdr.disk_len + size > w->pool->sb->slot_max_disk) {
@@ -172,6 +171,14 @@ gboolean ftpool_verify_committed(FtPool *pool, FtPoolVerifyReport *out,
         g_set_error(error, FTPOOL_ERROR, FTPOOL_ERROR_NOTHING_COMMITTED,
                     "nothing committed yet (the primary has not finished "
                     "copying its RAM)");
+        return FALSE;
+    }
+    if (ftpool_commit_retired(word)) {
+        g_set_error(error, FTPOOL_ERROR, FTPOOL_ERROR_RETIRED,
+                    "pool retired at epoch %" PRIu64 " (%.*s): output after "
+                    "that epoch may have left the primary, so it must never "
+                    "be promoted", epoch, (int)sizeof(sb->retire_reason),
+                    sb->retire_reason[0] ? sb->retire_reason : "no reason");
         return FALSE;
     }
     memcpy(&h, base, sizeof(h));

@@ -37,7 +37,7 @@
 
 #define FTPOOL_MAGIC            "QEMUFTP1"      /* 8 bytes, no NUL */
 #define FTPOOL_SLOT_MAGIC       "QFTSLOT1"      /* 8 bytes, no NUL */
-#define FTPOOL_VERSION          2
+#define FTPOOL_VERSION          3
 
 #define FTPOOL_SB_SIZE          (64 * 1024)     /* superblock region */
 #define FTPOOL_PAGE_SIZE        4096            /* unit of base and slots */
@@ -47,22 +47,30 @@
 #define FTPOOL_SLOT_HDR_SIZE    4096
 
 /*
- * The commit word: {generation, epoch, slot} in one uint64_t.
+ * The commit word: {generation, retired, epoch, slot} in one uint64_t.
  *
- *   63          48 47                                        1  0
- *  +--------------+-------------------------------------------+----+
- *  |  generation  |  committed epoch                          |slot|
- *  +--------------+-------------------------------------------+----+
+ *   63          48  47  46                                   1  0
+ *  +--------------+----+--------------------------------------+----+
+ *  |  generation  |ret.|  committed epoch                     |slot|
+ *  +--------------+----+--------------------------------------+----+
  *
  * epoch 0 means nothing is committed yet (the initial full sync of the base
  * image is still running); the slot bit is then 0 and meaningless.
  * Generation starts at 1 when the primary creates the pool; a promotion
  * increments it by CAS, which fences the primary: its next commit CAS fails.
+ *
+ * The retired bit is set by CAS, by the primary, when its protection ends
+ * (ft-stop, a failure) and before it releases anything it held: from then
+ * on output that the committed epoch does not contain may have left, so the
+ * pool must never be promoted (ft-promote and ft-standby refuse it).  A
+ * primary whose retire CAS finds a newer generation was fenced instead and
+ * releases nothing.  Nothing clears the bit.
  */
 #define FTPOOL_GEN_SHIFT        48
 #define FTPOOL_GEN_MAX          0xffffULL
+#define FTPOOL_COMMIT_RETIRED   (1ULL << 47)
 #define FTPOOL_EPOCH_SHIFT      1
-#define FTPOOL_EPOCH_MAX        ((1ULL << 47) - 1)
+#define FTPOOL_EPOCH_MAX        ((1ULL << 46) - 1)
 
 static inline uint64_t ftpool_commit_word(uint64_t generation,
                                           uint64_t epoch, unsigned slot)
@@ -84,6 +92,32 @@ static inline uint64_t ftpool_commit_epoch(uint64_t word)
 static inline unsigned ftpool_commit_slot(uint64_t word)
 {
     return word & 1;
+}
+
+static inline int ftpool_commit_retired(uint64_t word)
+{
+    return (word & FTPOOL_COMMIT_RETIRED) != 0;
+}
+
+/*
+ * The disk-write intent (superblock disk_intent): 0 when no primary writes
+ * the disk images, else ftpool_disk_intent(generation, epoch) while the
+ * primary of that generation writes that committed epoch's disk writes to
+ * the images.  With the commit word it forms a two-flag mutual exclusion
+ * (both sides store, full fence, then load the other's word):
+ *   primary: store the intent; fence; load the commit word; write one
+ *            extent only while the word still has its generation (it
+ *            re-checks before each extent); store 0 once it is done or it
+ *            has fenced its images read-only.
+ *   standby: bump the generation by CAS (a full fence); load the intent;
+ *            activate the images only once it is 0 or names a newer
+ *            generation, or once the old primary is known dead.
+ * So either the primary sees the new generation before its next write, or
+ * the standby sees the intent and waits for it.
+ */
+static inline uint64_t ftpool_disk_intent(uint64_t generation, uint64_t epoch)
+{
+    return ftpool_commit_word(generation, epoch, 1);
 }
 
 /* One RAMBlock's place in the base image. */
@@ -136,6 +170,15 @@ typedef struct FtPoolSuperblock {
     uint64_t stat_commit_ns;            /* CLOCK_REALTIME of last commit */
     uint64_t stat_last_pause_ns;        /* vCPU pause of the last epoch */
     uint64_t stat_last_dirty_pages;
+
+    /* --- the disk-write intent, one cache line of its own --- */
+    uint64_t disk_intent __attribute__((aligned(64)));
+
+    /*
+     * Advisory: why the pool was retired (NUL-terminated), written by the
+     * primary before its retire CAS.
+     */
+    char retire_reason[192] __attribute__((aligned(64)));
 } FtPoolSuperblock;
 
 /*
@@ -247,6 +290,13 @@ static inline uint64_t ftpool_log_record_size(uint32_t len)
            ~(uint64_t)(FTPOOL_LOG_ALIGN - 1);
 }
 
+/* Bytes a disk record takes in the slot's disk area, its data included. */
+static inline uint64_t ftpool_disk_record_size(uint32_t flags, uint64_t len)
+{
+    return sizeof(FtPoolDiskRecord) + ((flags & FTPOOL_DISK_ZERO) ? 0 :
+           (len + FTPOOL_LOG_ALIGN - 1) & ~(uint64_t)(FTPOOL_LOG_ALIGN - 1));
+}
+
 _Static_assert(sizeof(FtPoolBlock) == 272, "FtPoolBlock layout");
 _Static_assert(offsetof(FtPoolSuperblock, blocks) == 256,
                "FtPoolSuperblock header layout");
@@ -254,6 +304,10 @@ _Static_assert(offsetof(FtPoolSuperblock, layout_crc) ==
                256 + FTPOOL_MAX_BLOCKS * 272, "layout_crc offset");
 _Static_assert(offsetof(FtPoolSuperblock, commit) % 64 == 0,
                "commit word on its own cache line");
+_Static_assert(offsetof(FtPoolSuperblock, disk_intent) % 64 == 0 &&
+               offsetof(FtPoolSuperblock, disk_intent) !=
+               offsetof(FtPoolSuperblock, commit),
+               "disk intent on its own cache line");
 _Static_assert(sizeof(FtPoolSuperblock) <= FTPOOL_SB_SIZE,
                "superblock fits its region");
 _Static_assert(offsetof(FtPoolSlotHeader, header_crc) == 152,

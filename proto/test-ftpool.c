@@ -220,6 +220,32 @@ START_TEST(test_verify_ok_and_states)
 }
 END_TEST
 
+/*
+ * A retired pool is never promotable, whatever its slot holds; the
+ * control is the same pool, same slot, before the retire CAS.
+ */
+START_TEST(test_retired_refused)
+{
+    g_autoptr(FtPool) pool = committed_pool();
+    g_autoptr(GError) err = NULL;
+    uint64_t word = ftpool_load_commit(pool);
+
+    ck_assert(ftpool_verify_committed(pool, NULL, NULL));
+    ck_assert(!ftpool_commit_retired(word));
+    g_strlcpy(pool->sb->retire_reason, "ft-stop", sizeof(pool->sb->retire_reason));
+    ck_assert(ftpool_cas_commit(pool, word, word | FTPOOL_COMMIT_RETIRED, NULL));
+    ck_assert(ftpool_commit_retired(ftpool_load_commit(pool)));
+    ck_assert_uint_eq(ftpool_commit_epoch(ftpool_load_commit(pool)), 1);
+    ck_assert_uint_eq(ftpool_commit_generation(ftpool_load_commit(pool)), 1);
+    ck_assert(!ftpool_verify_committed(pool, NULL, &err));
+    ck_assert_int_eq(err->code, FTPOOL_ERROR_RETIRED);
+    ck_assert_msg(strstr(err->message, "retired at epoch 1 (ft-stop)"), "%s",
+                  err->message);
+    /* The retired bit leaves the slot committed and the epoch readable. */
+    ck_assert_int_eq(ftpool_slot_state(pool, 1), FTPOOL_SLOT_COMMITTED);
+}
+END_TEST
+
 /* Negative controls: one flipped bit per region of the committed slot. */
 START_TEST(test_verify_corruption)
 {
@@ -508,6 +534,7 @@ int main(void)
     tcase_add_test(tc, test_create_open);
     tcase_add_loop_test(tc, test_superblock_errors, 0, 7);
     tcase_add_test(tc, test_verify_ok_and_states);
+    tcase_add_test(tc, test_retired_refused);
     tcase_add_loop_test(tc, test_verify_corruption, 0, 9);
     tcase_add_test(tc, test_digest_apply_export);
     tcase_add_test(tc, test_json);

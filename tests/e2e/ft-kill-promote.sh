@@ -43,7 +43,7 @@ qft_net_up
 
 guest_args() { # SMP
     echo "-machine pc,memory-backend=ram -m $mem -smp $1 -accel tcg,thread=multi" \
-         "-drive file=$img,format=raw,if=ide,snapshot=on"
+         "$(ft_bootblock_disk "$img" kp)"
 }
 
 ramcheck_sweeps() { # IMAGE SMP -> "c0 c1 ..." (fails the test if broken)
@@ -95,9 +95,9 @@ iteration() { # I SMP PHASE
             last=$(FT_QMP_TIMEOUT=2000 ft_qmp $p query-ft | jq -r .epoch)
         fi
     fi
-    kill -9 "$(qft_vm_pid $p)"
+    ft_kill_dead $p
 
-    out=$(ft_qmp $s ft-promote '{"x-digest": true}') ||
+    out=$(ft_promote_dead $s '"x-digest": true') ||
         qft_die "iteration $i ($phase): promotion refused: $(ft_qmp $s query-ft | jq -r .error)"
     restored=$(echo "$out" | jq -r .epoch)
     digest=$(echo "$out" | jq -r .digest)

@@ -24,7 +24,7 @@ mem=256M
 vm_args() {
     echo "-machine pc,memory-backend=ram -accel tcg -m $mem -smp 1" \
          "-kernel $guest/vmlinuz -initrd $guest/initramfs.cpio.gz" \
-         "$(qft_nic_args)"
+         "$(qft_nic_args) -object filter-ft,id=ft0,netdev=n0,queue=all"
 }
 append="console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24"
 count() { qft_in client "$client" --host "$QFT_GUEST_IP" --count "$1" --timeout-ms "${2:-5000}" --json; }
@@ -43,7 +43,7 @@ for i in $(seq "$iterations") control; do
     ft_qmp s$i ft-standby "{\"pool\": \"$pool\"}" >/dev/null
     before=$(count 200 | jq -r .last_value)
     sleep "0.$((RANDOM % 5))"
-    kill -9 "$(qft_vm_pid p$i)"
+    ft_kill_dead p$i
     if [ "$i" = control ]; then
         if count 1 1500 >/dev/null 2>&1; then
             qft_die "control: an answer came with the primary dead and the standby not promoted"
@@ -52,7 +52,7 @@ for i in $(seq "$iterations") control; do
         kill -9 "$(qft_vm_pid s$i)"
         break
     fi
-    out=$(ft_qmp s$i ft-promote) || qft_die "iteration $i: promotion refused: $out"
+    out=$(ft_promote_dead s$i) || qft_die "iteration $i: promotion refused: $out"
     after=$(count 100 10000) || qft_die "iteration $i: the promoted guest did not answer 100 requests: $after"
     first=$(echo "$after" | jq -r .first_value)
     [ "$(echo "$after" | jq -r .acknowledged)" = 100 ] || qft_die "iteration $i: $after"

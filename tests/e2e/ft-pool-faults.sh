@@ -2,6 +2,10 @@
 # Crash consistency, fencing and "RAM mapped, not copied", with real QEMUs.
 #   ft-pool-faults.sh BOOTBLOCK_IMG QFT_QMP
 #
+# 0. QMP errors name the problem; ft-stop retires the pool (ftpool-inspect
+#    shows it) before releasing anything: a standby attached before the stop
+#    is refused promotion and stays paused, a new one is refused attaching.
+#    Control: the promotions below, of pools nobody retired, succeed.
 # 1. Corruption: with the primary frozen (SIGSTOP), flip a bit in each region
 #    of the committed slot (header, page records, page data, device state):
 #    ft-promote refuses with the exact error, the standby stays paused and
@@ -38,7 +42,7 @@ qft_net_up
 passed=0
 ok() { echo "ok - $*"; passed=$((passed + 1)); }
 
-bb_args() { echo "-machine pc,memory-backend=ram -m 32M -smp 1 -accel tcg -drive file=$img,format=raw,if=ide,snapshot=on"; }
+bb_args() { echo "-machine pc,memory-backend=ram -m 32M -smp 1 -accel tcg $(ft_bootblock_disk "$img" pf)"; }
 
 # pair NAME POOL MEM GUEST-ARGS...: protected primary NAME-p on host-a,
 # attached standby NAME-s on host-b (RAM mapped from the pool).
@@ -54,7 +58,7 @@ pair() {
     ft_qmp "$n-s" ft-standby "{\"pool\": \"$pool\"}" >/dev/null
 }
 
-# ---- 0: QMP errors, sync progress, ft-stop ---------------------------------
+# ---- 0: QMP errors, sync progress, ft-stop retires the pool ---------------
 # Every bad request gets an error naming the problem; nothing changes.
 expect_qmp_error() { # NAME CMD ARGS WANT
     local out
@@ -79,13 +83,6 @@ total=$(echo "$info" | jq -r '."sync-total"')
 ok "initial sync reports progress: FT_SYNC_PROGRESS $(echo "$ev" | jq -c .data), done = total = $total"
 expect_qmp_error e-p ft-start "{\"pool\": \"$pool.2\"}" "already protected"
 expect_qmp_error e-p migrate '{"uri": "exec:cat >/dev/null"}' "protected by passive fault tolerance"
-ev=$(ft_qmp_ev e-p ft-stop --wait-event FT_STATE_CHANGE | tail -n1)
-[ "$(echo "$ev" | jq -r .data.status)" = none ] || qft_die "ft-stop: event $ev"
-read -r _ e1 _ <<<"$(ft_pool_commit "$pool")"; sleep 0.3
-read -r _ e2 _ <<<"$(ft_pool_commit "$pool")"
-[ "$e1" = "$e2" ] && [ "$e1" -gt 0 ] || qft_die "ft-stop: the commit word moved on ($e1 -> $e2)"
-ok "ft-stop: FT_STATE_CHANGE none, the pool keeps epoch $e1"
-expect_qmp_error e-p ft-start "{\"pool\": \"$pool\"}" "a pool is never reused"
 head -c 100000 /dev/zero >"$QFT_RUN/junk"
 qft_vm_start e-s b -machine pc,memory-backend=ram -m 32M -accel tcg -S -object memory-backend-ram,id=ram,size=32M
 expect_qmp_error e-s ft-standby "{\"pool\": \"$QFT_RUN/junk\"}" "bad magic"
@@ -99,9 +96,24 @@ qft_vm_start e-t b -machine pc,memory-backend=ram -m 64M -accel tcg -S \
 ft_qmp e-t ft-standby "{\"pool\": \"$pool\"}" >/dev/null
 expect_qmp_error e-t cont '{}' "fault tolerance standby"
 [ "$(ft_qmp e-t query-ft | jq -r .status)" = standby ] || qft_die "the standby is not in status standby"
-out=$(ft_qmp e-t ft-promote) || qft_die "promotion from a stopped primary's pool refused: $out"
-[ "$(echo "$out" | jq -r .epoch)" = "$e1" ] || qft_die "promotion after ft-stop restored $(echo "$out" | jq -r .epoch), not $e1"
-ok "after ft-stop, a standby still promotes the last committed epoch $e1"
+# ft-stop retires the pool before it releases anything: never promotable.
+[ "$(ft_pool_json "$pool" | jq -r .commit.retired)" = false ] || qft_die "a protected pool reads as retired"
+ev=$(ft_qmp_ev e-p ft-stop --wait-event FT_STATE_CHANGE | tail -n1)
+[ "$(echo "$ev" | jq -r .data.status)" = none ] || qft_die "ft-stop: event $ev"
+read -r _ e1 _ <<<"$(ft_pool_commit "$pool")"; sleep 0.3
+read -r _ e2 _ <<<"$(ft_pool_commit "$pool")"
+[ "$e1" = "$e2" ] && [ "$e1" -gt 0 ] || qft_die "ft-stop: the commit word moved on ($e1 -> $e2)"
+j=$(ft_pool_json "$pool")
+[ "$(echo "$j" | jq -r .commit.retired)/$(echo "$j" | jq -r '."retire-reason"')" = true/ft-stop ] ||
+    qft_die "ft-stop did not retire the pool: $(echo "$j" | jq -c .commit)"
+ok "ft-stop: FT_STATE_CHANGE none; the pool keeps epoch $e1 and is retired (ftpool-inspect: $(echo "$j" | jq -c .commit))"
+expect_qmp_error e-p ft-start "{\"pool\": \"$pool\"}" "a pool is never reused"
+expect_qmp_error e-t ft-promote '{}' "retired at epoch $e1 (ft-stop)"
+[ "$(ft_qmp e-t query-status | jq -r .status)" = prelaunch ] || qft_die "after a refused promotion of a retired pool the standby runs"
+qft_vm_start e-u b -machine pc,memory-backend=ram -m 64M -accel tcg -S \
+    -object "memory-backend-file,id=ram,size=64M,mem-path=$pool,offset=$off,share=off"
+expect_qmp_error e-u ft-standby "{\"pool\": \"$pool\"}" "was retired at epoch $e1 (ft-stop)"
+kill -9 "$(qft_vm_pid e-u)"
 kill -9 "$(qft_vm_pid e-s)" "$(qft_vm_pid e-w)" "$(qft_vm_pid e-t)"
 kill -9 "$(qft_vm_pid e-p)"
 
@@ -154,7 +166,7 @@ kill -9 "$(qft_vm_pid c-p)" "$(qft_vm_pid c-s)"
 # ---- 3: fencing -------------------------------------------------------------
 pool=/dev/shm/$QFT_TAG-f.pool
 # shellcheck disable=SC2046
-pair f "$pool" 32M $(bb_args) $(qft_nic_args)
+pair f "$pool" 32M $(bb_args) $(qft_nic_args) -object filter-ft,id=ftf,netdev=n0,queue=all
 sleep 0.5
 # Control: a SIGSTOP alone does not fence: the primary commits on.
 kill -STOP "$(qft_vm_pid f-p)"; sleep 0.3
@@ -192,6 +204,34 @@ grep -q . "$QFT_RUN/tap-b.txt" || qft_die "control: the capture on host-b's tap0
 ! grep -q . "$QFT_RUN/tap.txt" || qft_die "fencing: a frame from the old primary reached its tap: $(cat "$QFT_RUN/tap.txt")"
 ok "control: the promoted VM's announce was captured on host-b's tap0: $(cut -c1-80 "$QFT_RUN/tap-b.txt")"
 ok "fencing: no frame sent by the fenced primary into host-a's tap0"
+# Anything sent after the fence is dropped too: announce-self on the fenced
+# VM (RARP frames from its NIC). Control: the same on the promoted VM is
+# captured on host-b.
+announce='{"initial": 50, "max": 100, "rounds": 3, "step": 10}'
+qft_in a timeout 2 tcpdump -i tap0 -Q in -nn -e -c 1 ether src "$QFT_GUEST_MAC" >"$QFT_RUN/tap-ann.txt" 2>/dev/null &
+capture=$!
+qft_in b timeout 2 tcpdump -i tap0 -Q in -nn -e -c 1 ether src "$QFT_GUEST_MAC" >"$QFT_RUN/tap-ann-b.txt" 2>/dev/null &
+capture_b=$!
+sleep 0.5
+dropped0=$(ft_qmp f-p query-ft | jq -r '."tx-dropped"')
+ft_qmp f-p announce-self "$announce" >/dev/null
+ft_qmp f-s announce-self "$announce" >/dev/null
+wait "$capture" "$capture_b" || true
+dropped=$(ft_qmp f-p query-ft | jq -r '."tx-dropped"')
+grep -q . "$QFT_RUN/tap-ann-b.txt" || qft_die "control: the promoted VM's announce-self was not captured on host-b"
+! grep -q . "$QFT_RUN/tap-ann.txt" || qft_die "fencing: the fenced primary's announce-self reached its tap: $(cat "$QFT_RUN/tap-ann.txt")"
+[ "$dropped" -gt "$dropped0" ] || qft_die "fencing: announce-self on the fenced VM: tx-dropped $dropped0 -> $dropped"
+ok "fencing: announce-self on the fenced primary: nothing on host-a's tap0, tx-dropped $dropped0 -> $dropped (control: the promoted VM's announce seen on host-b)"
+if out=$(ft_qmp f-p object-del '{"id": "ftf"}' 2>&1); then qft_die "fencing: the fenced VM let its filter-ft be deleted"; fi
+ok "fencing: object-del of the fenced VM's filter-ft refused: ${out#*GenericError: }"
+# A promoted pool serves no second standby (it would be a second VM on the
+# promoted VM's base image and disks).
+off=$(ft_pool_block_offset "$pool" 0)
+# shellcheck disable=SC2046
+qft_vm_start f-t b $(bb_args) -S \
+    -object "memory-backend-file,id=ram,size=32M,mem-path=$pool,offset=$off,share=off"
+expect_qmp_error f-t ft-standby "{\"pool\": \"$pool\"}" "was promoted already (generation 2)"
+kill -9 "$(qft_vm_pid f-t)"
 if out=$(ft_qmp f-p cont 2>&1); then qft_die "fencing: the fenced VM accepted cont"; fi
 echo "$out" | grep -q "fenced" || qft_die "fencing: cont refused without naming the fence: $out"
 ok "fencing: cont refused: ${out#*GenericError: }"

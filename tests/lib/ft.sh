@@ -9,6 +9,13 @@
 #   flip FILE OFFSET               XOR one byte with 0x01 (corruption tests)
 #   ft_start_bootblock_pair ...    see below
 #   ft_standby_start NAME HOST POOL MEM ARGS...  paused standby on the pool
+#   ft_kill_dead NAME              kill -9 NAME's QEMU and wait until it is gone
+#   ft_promote_dead NAME [JSON-MEMBERS]  ft-promote after ft_kill_dead of the
+#                                  primary: old-primary-dead, as an agent
+#                                  that saw the pidfd report the exit would
+#   ft_bootblock_disk IMG NAME     the bootblock boot disk under ft-disk (a
+#                                  copy per test, shared by primary and standby)
+#   ft_pool_json POOL              ftpool-inspect --json (needs QFT_INSPECT)
 #
 # Needs QFT_QMP (the qft-qmp binary).
 
@@ -59,11 +66,45 @@ ft_pool_block_offset() {
 }
 
 # The commit word sits at the first 64-byte boundary after layout_crc
-# (offset 256 + 32 * 272 + 8 = 8968 -> 9024).
+# (offset 256 + 32 * 272 + 8 = 8968 -> 9024): generation, bit 47 retired,
+# epoch in bits 1..46, slot.
 ft_pool_commit() {
     local w
     w=$(ft_u64_at "$1" 9024)
-    echo "$((w >> 48)) $(((w >> 1) & ((1 << 47) - 1))) $((w & 1))"
+    echo "$((w >> 48)) $(((w >> 1) & ((1 << 46) - 1))) $((w & 1))"
+}
+
+ft_pool_json() {
+    : "${QFT_INSPECT:?QFT_INSPECT must point to ftpool-inspect}"
+    "$QFT_INSPECT" --json "$1"
+}
+
+ft_kill_dead() {
+    local pid i
+    pid=$(qft_vm_pid "$1")
+    kill -9 "$pid" 2>/dev/null || true
+    for i in $(seq 100); do
+        [ -e "/proc/$pid" ] || return 0
+        # a zombie of ours counts as dead: its memory and files are gone
+        [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && return 0
+        sleep 0.05
+    done
+    qft_die "$1 (pid $pid) still alive 5 s after kill -9"
+}
+
+ft_promote_dead() {
+    local name=$1 extra=${2:-}
+    ft_qmp "$name" ft-promote "{\"old-primary-dead\": true${extra:+, $extra}}"
+}
+
+ft_bootblock_disk() {
+    local img=$1 name=$2 copy
+    copy=$QFT_RUN/bootblock-$name.img
+    [ -f "$copy" ] || cp "$img" "$copy"
+    echo "-blockdev driver=file,node-name=bbfile,filename=$copy,locking=off" \
+         "-blockdev driver=raw,node-name=bbraw,file=bbfile" \
+         "-blockdev driver=ft-disk,node-name=bbdisk,file=bbraw" \
+         "-device ide-hd,drive=bbdisk,bus=ide.0"
 }
 
 # ft_standby_start NAME HOST POOL MEM QEMU-ARGS...: a paused standby (-S)
