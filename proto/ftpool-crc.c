@@ -69,23 +69,7 @@ uint32_t ftpool_crc32c(uint32_t crc, const void *buf, size_t len)
 
 void ftpool_flush(const void *addr, size_t len)
 {
-#if defined(__x86_64__)
-    static int lines = -1;
-
-    if (lines < 0) {
-        const char *mode = getenv("FTPOOL_FLUSH");
-
-        lines = mode && !strcmp(mode, "clwb");
-    }
-    if (lines) {
-        for (uintptr_t p = (uintptr_t)addr & ~(uintptr_t)63;
-             p < (uintptr_t)addr + len; p += 64) {
-            __asm__ volatile("clflush (%0)" :: "r"(p) : "memory");
-        }
-    }
-#else
     (void)addr;
     (void)len;
-#endif
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }

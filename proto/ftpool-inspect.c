@@ -1,5 +1,5 @@
 /*
- * ftpool-inspect [--json] [--verify] [--digest] [--export-block ID --output FILE] POOL
+ * ftpool-inspect [--json] [--verify] [--digest] [--log-records] [--export-block ID --output FILE] POOL
  * Exit 0 ok, 1 the committed slot fails verification, 2 usage, I/O or an
  * invalid pool.
  *
@@ -61,7 +61,7 @@ static void dump(FtPool *pool)
 
 int main(int argc, char **argv)
 {
-    gboolean json = FALSE, verify = FALSE, digest = FALSE;
+    gboolean json = FALSE, verify = FALSE, digest = FALSE, log_records = FALSE;
     g_autofree char *export_id = NULL, *output = NULL;
     GOptionEntry entries[] = {
         { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
@@ -72,6 +72,8 @@ int main(int argc, char **argv)
         { "export-block", 0, 0, G_OPTION_ARG_STRING, &export_id,
           "Write a block's committed image to --output", "ID" },
         { "output", 0, 0, G_OPTION_ARG_FILENAME, &output, "Output file", "FILE" },
+        { "log-records", 0, 0, G_OPTION_ARG_NONE, &log_records,
+          "Print the RX log records a promotion would replay, as JSON", NULL },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("POOL");
@@ -88,13 +90,25 @@ int main(int argc, char **argv)
     }
     if (argc != 2 || (!export_id != !output)) {
         fprintf(stderr, "ftpool-inspect: usage: ftpool-inspect [--json] "
-                "[--verify] [--digest] [--export-block ID --output FILE] POOL\n");
+                "[--verify] [--digest] [--log-records] [--export-block ID --output FILE] POOL\n");
         return 2;
     }
     pool = ftpool_open(argv[1], FALSE, &err);
     if (!pool) {
         fprintf(stderr, "ftpool-inspect: %s\n", err->message);
         return 2;
+    }
+    if (log_records) {
+        g_autoptr(JsonNode) recs = ftpool_log_to_json(pool, &err);
+        g_autofree char *text = NULL;
+
+        if (!recs) {
+            fprintf(stderr, "ftpool-inspect: %s\n", err->message);
+            return 1;
+        }
+        text = json_to_string(recs, FALSE);
+        printf("%s\n", text);
+        return 0;
     }
     if (json) {
         g_autofree char *text = NULL;

@@ -122,3 +122,38 @@ JsonNode *ftpool_to_json(FtPool *pool, gboolean verify)
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
+
+JsonNode *ftpool_log_to_json(FtPool *pool, GError **error)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    FtPoolLogEnd end;
+    g_autoptr(GPtrArray) recs = ftpool_log_pending(pool, &end, error);
+
+    if (!recs) {
+        return NULL;
+    }
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "records");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < recs->len; i++) {
+        const FtPoolLogEntry *e = g_ptr_array_index(recs, i);
+        g_autoptr(GString) hex = g_string_sized_new(e->len * 2);
+
+        for (uint32_t k = 0; k < e->len; k++) {
+            g_string_append_printf(hex, "%02x", e->data[k]);
+        }
+        json_builder_begin_object(b);
+        member_int(b, "seq", e->seq);
+        member_int(b, "epoch", e->epoch);
+        member_int(b, "source", e->source);
+        member_int(b, "len", e->len);
+        json_builder_set_member_name(b, "data");
+        json_builder_add_string_value(b, hex->str);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "end");
+    json_builder_add_string_value(b, ftpool_log_end_name(end));
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}

@@ -181,5 +181,10 @@ GPtrArray *ftpool_log_read(FtPool *pool, uint64_t start, uint64_t seq,
 GPtrArray *ftpool_log_pending(FtPool *pool, FtPoolLogEnd *end, GError **error);
 
 JsonNode *ftpool_to_json(FtPool *pool, gboolean verify);
+/*
+ * The records a promotion from the committed slot would replay, as
+ * {"records": [{seq, epoch, source, len, data (hex)}], "end": why}.
+ */
+JsonNode *ftpool_log_to_json(FtPool *pool, GError **error);
 
 #endif

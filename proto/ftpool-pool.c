@@ -173,6 +173,26 @@ static FtPool *map_pool(const char *path, int fd, uint64_t size,
     return pool;
 }
 
+/*
+ * Coherent pool memory only (docs/design.md, "Memory model and flush"):
+ * the same refusal, in the same words, as QEMU's.
+ */
+static gboolean check_coherent(GError **error)
+{
+    const char *flush = g_getenv("FTPOOL_FLUSH");
+
+    if (flush && *flush && strcmp(flush, "coherent")) {
+        g_set_error(error, FTPOOL_ERROR, FTPOOL_ERROR_INVALID,
+                    "FTPOOL_FLUSH=%s: only coherent pool memory is supported "
+                    "(CXL 3 with hardware coherence, DAX, tmpfs); "
+                    "non-coherent memory would need the base image and the "
+                    "commit word written back and the standby's reads "
+                    "invalidated", flush);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 FtPool *ftpool_create(const char *path, const FtPoolSpec *spec, GError **error)
 {
     FtPoolSuperblock sb = { 0 };
@@ -180,6 +200,9 @@ FtPool *ftpool_create(const char *path, const FtPoolSpec *spec, GError **error)
     FtPool *pool;
     int fd;
 
+    if (!check_coherent(error)) {
+        return NULL;
+    }
     if (spec->nr_blocks == 0 || spec->nr_blocks > FTPOOL_MAX_BLOCKS) {
         g_set_error(error, FTPOOL_ERROR, FTPOOL_ERROR_INVALID,
                     "%u RAM blocks, a pool holds 1 to %d", spec->nr_blocks,
@@ -260,8 +283,12 @@ FtPool *ftpool_open(const char *path, gboolean writable, GError **error)
     FtPoolSuperblock sb;
     g_autoptr(GError) err = NULL;
     struct stat st;
-    int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    int fd;
 
+    if (!check_coherent(error)) {
+        return NULL;
+    }
+    fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) < 0) {
         g_set_error(error, FTPOOL_ERROR, FTPOOL_ERROR_IO, "%s: %s", path,
                     g_strerror(errno));

@@ -246,6 +246,30 @@ START_TEST(test_retired_refused)
 }
 END_TEST
 
+/*
+ * Non-coherent pool memory is refused, not half served; the control is
+ * the same open with FTPOOL_FLUSH=coherent.
+ */
+START_TEST(test_flush_mode_refused)
+{
+    g_autoptr(FtPool) pool = committed_pool();
+    g_autofree char *path = g_strdup(pool->path);
+    g_autoptr(GError) err = NULL;
+    FtPool *again;
+
+    g_setenv("FTPOOL_FLUSH", "clwb", TRUE);
+    again = ftpool_open(path, FALSE, &err);
+    g_setenv("FTPOOL_FLUSH", "coherent", TRUE);
+    ck_assert(again == NULL);
+    ck_assert_msg(strstr(err->message, "FTPOOL_FLUSH=clwb: only coherent"),
+                  "%s", err->message);
+    again = ftpool_open(path, FALSE, NULL);
+    g_unsetenv("FTPOOL_FLUSH");
+    ck_assert(again != NULL);
+    ftpool_close(again);
+}
+END_TEST
+
 /* Negative controls: one flipped bit per region of the committed slot. */
 START_TEST(test_verify_corruption)
 {
@@ -433,6 +457,21 @@ START_TEST(test_log_replay_wrap)
         ck_assert_uint_eq(e->len, 1000);
         ck_assert_uint_eq(e->data[999], (uint8_t)(11 + i));
     }
+    /* The JSON listing (ftpool-inspect --log-records) says the same. */
+    {
+        g_autoptr(JsonNode) node = ftpool_log_to_json(pool, &err);
+        JsonObject *o = json_node_get_object(node);
+        JsonArray *a = json_object_get_array_member(o, "records");
+        JsonObject *r7 = json_array_get_object_element(a, 7);
+        const char *hex = json_object_get_string_member(r7, "data");
+
+        ck_assert_uint_eq(json_array_get_length(a), 8);
+        ck_assert_uint_eq(json_object_get_int_member(r7, "seq"), 18);
+        ck_assert_uint_eq(strlen(hex), 2000);
+        ck_assert_str_eq(hex + 1998, "12");     /* data[999] == 18 */
+        ck_assert_str_eq(json_object_get_string_member(o, "end"),
+                         ftpool_log_end_name(end));
+    }
     /* The ring never overwrites what the committed slot still needs. */
     ck_assert(!ftpool_log_append(&w, 1, "x", 1, NULL) ||
               w.head - w.tail <= pool->sb->log_size);
@@ -535,6 +574,7 @@ int main(void)
     tcase_add_loop_test(tc, test_superblock_errors, 0, 7);
     tcase_add_test(tc, test_verify_ok_and_states);
     tcase_add_test(tc, test_retired_refused);
+    tcase_add_test(tc, test_flush_mode_refused);
     tcase_add_loop_test(tc, test_verify_corruption, 0, 9);
     tcase_add_test(tc, test_digest_apply_export);
     tcase_add_test(tc, test_json);

@@ -16,6 +16,8 @@
 #     but refuses to activate the disks (status promoting, paused, the pool
 #     shows the intent); after SIGCONT the old primary fences, gives the
 #     intent up, and ft-promote goes on; the image checks as in 1.
+#     Killed instead of frozen there: the promotion waits the same way until
+#     called with old-primary-dead, then redoes the epoch on the image.
 #  3. retire: ft-stop with the client running retires the pool and only then
 #     releases what was held: the client gets answers after the stop (output
 #     the committed epoch lacks), and the standby is refused promotion
@@ -99,7 +101,7 @@ disk_check() {
         qft_die "$n: the log on the promoted guest's disk is not strictly increasing"
     grep -q "not above the last acknowledged\|on the same connection" "$QFT_RUN/client-$n.err" &&
         qft_die "$n: the client saw an acknowledged value lost: $(head -c 300 "$QFT_RUN/client-$n.err")"
-    ok "$n ($fmt): after the old primary was continued and fenced, the promoted guest's image holds all $(wc -l <"$QFT_RUN/acked-$n") acknowledged values in order"
+    ok "$n ($fmt): after the promotion (and the old primary's end) the promoted guest's image holds all $(wc -l <"$QFT_RUN/acked-$n") acknowledged values in order"
 }
 
 # ---- 1: frozen right after the CAS -----------------------------------------
@@ -157,6 +159,25 @@ out=$(ft_qmp sintent ft-promote) || qft_die "intent: promotion refused after the
 ok "intent: the old primary fenced and gave the intent up; the promotion went on (epoch $(echo "$out" | jq -r .epoch), $(echo "$out" | jq -r '."disk-records"') disk writes redone)"
 wait "$cpid" || true
 disk_check intent raw
+rm -f "$pool"
+
+# ---- 2b: killed holding the disk-write intent ------------------------------
+# The primary dies while it writes a committed epoch to the images (its
+# intent stays in the pool): ft-promote waits for it like in 2 (a frozen
+# primary looks the same) until told old-primary-dead, then redoes the
+# epoch; the image checks as in 1.
+pair killed qcow2
+client_start killed 9000
+sleep 1.5
+ft_qmp_ev pkilled x-ft-fault-point '{"point": "disk-apply"}' --wait-event FT_FAULT_POINT >/dev/null
+ft_kill_dead pkilled
+[ "$(ft_pool_json "$pool" | jq -r '."disk-intent".generation')" = 1 ] || qft_die "killed: the dead primary left no disk intent"
+if out=$(ft_qmp skilled ft-promote 2>&1); then qft_die "killed: promoted without old-primary-dead while the intent was held: $out"; fi
+echo "$out" | grep -q "old-primary-dead=true" || qft_die "killed: unexpected refusal: $out"
+out=$(ft_promote_dead skilled) || qft_die "killed: promotion with old-primary-dead refused: $out"
+ok "killed: a primary killed holding the disk intent: promotion waited, then with old-primary-dead redid epoch $(echo "$out" | jq -r .epoch) ($(echo "$out" | jq -r '."disk-records"') disk writes)"
+wait "$cpid" || true
+disk_check killed qcow2
 rm -f "$pool"
 
 # ---- 3: ft-stop retires before it releases ---------------------------------

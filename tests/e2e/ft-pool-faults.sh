@@ -71,6 +71,11 @@ qft_vm_start e-p a -machine pc,memory-backend=ram -m 64M -accel tcg \
     -object memory-backend-ram,id=ram,size=64M $(ft_ev_args e-p)
 expect_qmp_error e-p ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 0}" "epoch-ms 0 is outside 1..10000"
 expect_qmp_error e-p ft-start '{"pool": "/nonexistent-dir/p"}' "Could not create '/nonexistent-dir/p'"
+FTPOOL_FLUSH=clwb qft_vm_start e-c a -machine pc,memory-backend=ram -m 32M -accel tcg \
+    -object memory-backend-ram,id=ram,size=32M
+expect_qmp_error e-c ft-start "{\"pool\": \"$pool.c\"}" "FTPOOL_FLUSH=clwb: only coherent pool memory is supported"
+[ ! -e "$pool.c" ] || qft_die "a refused ft-start (FTPOOL_FLUSH=clwb) left a pool"
+kill -9 "$(qft_vm_pid e-c)"
 expect_qmp_error e-p ft-promote '{}' "not a standby"
 expect_qmp_error e-p ft-standby "{\"pool\": \"$pool\"}" "must not have run"
 ev=$(ft_qmp_ev e-p ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" --wait-event FT_SYNC_PROGRESS | tail -n1)
@@ -162,6 +167,32 @@ grep -qx "epoch $epoch generation $gen sha256 $(echo "$out" | jq -r .digest)" "$
     qft_die "torn slot: the restored digest is not the one recorded for epoch $epoch"
 ok "torn uncommitted slot ignored: restored epoch $epoch with the primary's digest"
 kill -9 "$(qft_vm_pid c-p)" "$(qft_vm_pid c-s)"
+
+# ---- 2b: a standby whose devices do not match ------------------------------
+# The device state is loaded before the CAS: a standby that cannot load it
+# is refused without taking the pool over; the primary stays protected.
+pool=/dev/shm/$QFT_TAG-d.pool
+# shellcheck disable=SC2046
+qft_vm_start d-p a $(bb_args) -device virtio-rng-pci -object memory-backend-ram,id=ram,size=32M
+ft_qmp d-p ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" >/dev/null
+ft_wait_status d-p protected 60
+off=$(ft_pool_block_offset "$pool" 0)
+# shellcheck disable=SC2046
+qft_vm_start d-s b $(bb_args) -S -object "memory-backend-file,id=ram,size=32M,mem-path=$pool,offset=$off,share=off"
+ft_qmp d-s ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+sleep 0.5
+if out=$(ft_qmp d-s ft-promote 2>&1); then qft_die "device mismatch: the standby promoted: $out"; fi
+echo "$out" | grep -q "promotion refused before taking the pool over (the primary is still protected): ft: loading the device state failed" ||
+    qft_die "device mismatch: unexpected error: $out"
+read -r g1 e1 _ <<<"$(ft_pool_commit "$pool")"; sleep 0.5
+read -r g2 e2 _ <<<"$(ft_pool_commit "$pool")"
+[ "$g1/$g2" = 1/1 ] && [ "$e2" -gt "$e1" ] && [ "$(ft_qmp d-p query-ft | jq -r .status)" = protected ] ||
+    qft_die "device mismatch: the refused promotion touched the primary (generation $g1 -> $g2, epoch $e1 -> $e2, status $(ft_qmp d-p query-ft | jq -r .status))"
+[ "$(ft_qmp d-s query-status | jq -r .status)/$(ft_qmp d-s query-ft | jq -r .status)" = prelaunch/standby ] ||
+    qft_die "device mismatch: the standby is not a paused standby after the refusal"
+ok "device mismatch: promotion refused before the takeover (${out#*GenericError: }); generation 1, the primary commits on (epoch $e1 -> $e2)"
+kill -9 "$(qft_vm_pid d-p)" "$(qft_vm_pid d-s)"
+rm -f "$pool"
 
 # ---- 3: fencing -------------------------------------------------------------
 pool=/dev/shm/$QFT_TAG-f.pool
@@ -289,6 +320,8 @@ rx() {
         start=$(ft_u64_at "$pool" $((slot_off + 96)))
         flip "$pool" $((log_off + start % log_size + 40 + 3))
     fi
+    # What a promotion would replay, read by libftpool (independently of QEMU)
+    "$QFT_INSPECT" --log-records "$pool" >"$QFT_RUN/$n-log.json" || qft_die "$n: ftpool-inspect --log-records failed"
     qft_in b timeout 3 tcpdump -i tap0 -Q in -nn -e -c 1 ether src "$QFT_GUEST_MAC" >"$QFT_RUN/$n-tap-b.txt" 2>/dev/null &
     capture=$!
     sleep 0.5   # capture running
@@ -300,10 +333,34 @@ rx() {
     kill -9 "$(qft_vm_pid "$n-s")"
     rm -f "$pool"
 }
+# datagram_counts LOG-JSON: "i count" for each UDP datagram to port 9 among
+# the records (Ethernet 14 + IPv4 20 + UDP 8 bytes, then "i\n", then the
+# padding to Ethernet's 60 bytes)
+datagram_counts() {
+    jq -r '.records[].data | select(.[24:28] == "0800" and .[46:48] == "11" and .[72:76] == "0009") | .[84:] | sub("0a.*$"; "")' "$1" |
+        while read -r hex; do printf '%b\n' "$(echo "$hex" | sed 's/../\\x&/g')"; done | sort -n | uniq -c | awk '{print $2, $1}'
+}
+# every datagram 1..20 exactly once, or the first that is not
+check_datagrams() {
+    local i c
+    for i in $(seq 20); do
+        c=$(datagram_counts "$1" | awk -v i="$i" '$1 == i {print $2}')
+        [ "${c:-0}" = 1 ] || { echo "datagram $i logged ${c:-0} times"; return 1; }
+    done
+}
 out=$(rx r1 no)
-[ "$(echo "$out" | jq -r '."rx-replayed"')" -ge 20 ] && [ "$(echo "$out" | jq -r '."rx-unmatched"')" = 0 ] ||
-    qft_die "RX: the promotion did not replay the 20 frames sent after the checkpoint: $out"
-ok "RX: frames that reached the stopped-at-commit primary replayed at promotion: $(echo "$out" | jq -c '{"rx-replayed", "rx-log-end"}')"
+[ "$(echo "$out" | jq -r '."rx-unmatched"')" = 0 ] || qft_die "RX: frames matched no filter: $out"
+why=$(check_datagrams "$QFT_RUN/r1-log.json") ||
+    qft_die "RX: the log a promotion replays is wrong: $why (libftpool: $(jq -c '{n: (.records | length), end: ."end", seqs: [.records[] | .seq], kinds: [.records[] | .data[24:28]]}' "$QFT_RUN/r1-log.json" | cut -c1-600); QEMU: $(echo "$out" | jq -c '{"rx-replayed", "rx-log-end"}'); counts: $(datagram_counts "$QFT_RUN/r1-log.json" | tr '\n' ' '))"
+pending=$(jq '.records | length' "$QFT_RUN/r1-log.json")
+[ "$(echo "$out" | jq -r '."rx-replayed"')" = "$pending" ] ||
+    qft_die "RX: QEMU replayed $(echo "$out" | jq -r '."rx-replayed"') frames, the pool holds $pending after the checkpoint (over- or under-replay)"
+ok "RX: frames that reached the stopped-at-commit primary replayed at promotion: $(echo "$out" | jq -c '{"rx-replayed", "rx-log-end"}'), exactly the $pending records libftpool finds, each of the 20 datagrams once"
+# Control: the same check on the log with one record duplicated fails.
+jq '.records += [.records[] | select(.data[24:28] == "0800" and .data[46:48] == "11" and .data[72:76] == "0009")][0:1]' \
+    "$QFT_RUN/r1-log.json" >"$QFT_RUN/r1-dup.json"
+if why=$(check_datagrams "$QFT_RUN/r1-dup.json"); then qft_die "control: a duplicated datagram passed the replay check"; fi
+ok "RX control: the check sees a duplicated frame ($why)"
 out=$(rx r2 yes)
 [ "$(echo "$out" | jq -r '."rx-replayed"')" = 0 ] && [ "$(echo "$out" | jq -r '."rx-log-end"')" = "torn payload" ] ||
     qft_die "RX control: a torn first record did not end the log: $out"
@@ -312,5 +369,35 @@ grep -q "0x8035" "$QFT_RUN/r1-tap-b.txt" || qft_die "announce: no RARP from the 
 ok "announce: right after the promotion host-b's tap0 carried $(cut -c1-90 "$QFT_RUN/r1-tap-b.txt")"
 ! grep -q . "$QFT_RUN/r2-tap-b.txt" || qft_die "announce control: a frame from the guest's MAC with announce-rounds 0: $(cat "$QFT_RUN/r2-tap-b.txt")"
 ok "announce control: with announce-rounds 0 nothing from the guest's MAC reached host-b's tap0"
+
+# ---- 7: RX log back-pressure -----------------------------------------------
+# A 64 KiB RX log and 2 s epochs: a flood of frames fills the ring to 3/4,
+# which asks for early checkpoints (their commits free the ring), so more
+# epochs commit during the flood than 2 s epochs allow. Control: the same
+# time without the flood commits at most two.
+pool=/dev/shm/$QFT_TAG-k.pool
+# shellcheck disable=SC2046
+qft_vm_start k-p a $(bb_args) -netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off \
+    -device "ne2k_pci,netdev=n0,mac=$QFT_GUEST_MAC,romfile=" -object filter-ft,id=ft0,netdev=n0,queue=all \
+    -object memory-backend-ram,id=ram,size=32M
+ft_qmp k-p ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 2000, \"rx-log-size\": 65536}" >/dev/null
+ft_wait_status k-p protected 60
+# ft-start's sizes land where they were asked (they were once swapped)
+j=$(ft_pool_json "$pool")
+[ "$(echo "$j" | jq -r '."log-size"')" = 65536 ] && [ "$(echo "$j" | jq -r '."slot-max-disk"')" = $((16 << 20)) ] ||
+    qft_die "ft-start rx-log-size 65536: the pool has log-size $(echo "$j" | jq -r '."log-size"'), slot-max-disk $(echo "$j" | jq -r '."slot-max-disk"')"
+ok "ft-start rx-log-size 65536: the pool's log is 65536 bytes, its disk area the default 16 MiB"
+qft_in client ip neigh replace "$QFT_GUEST_IP" lladdr ff:ff:ff:ff:ff:ff dev eth0
+sleep 0.2
+q0=$(ft_qmp k-p query-ft | jq -r .epochs); sleep 3
+q1=$(ft_qmp k-p query-ft | jq -r .epochs)
+qft_in client bash -c "end=\$((SECONDS + 3)); while [ \$SECONDS -lt \$end ]; do head -c 1400 /dev/zero >/dev/udp/$QFT_GUEST_IP/9; done"
+info=$(ft_qmp k-p query-ft)
+f1=$(echo "$info" | jq -r .epochs)
+[ $((q1 - q0)) -le 2 ] || qft_die "RX back-pressure control: $((q1 - q0)) epochs in 3 quiet seconds with 2 s epochs"
+[ $((f1 - q1)) -ge 4 ] || qft_die "RX back-pressure: only $((f1 - q1)) epochs during 3 s of flood into a 64 KiB log ($(echo "$info" | jq -c '{"rx-logged", "rx-unlogged"}'))"
+ok "RX back-pressure: $((f1 - q1)) epochs in 3 s of flood (2 s epochs, 64 KiB log; $(echo "$info" | jq -c '{"rx-logged", "rx-unlogged"}')); control: $((q1 - q0)) in 3 quiet seconds"
+kill -9 "$(qft_vm_pid k-p)"
+rm -f "$pool"
 
 echo "$passed passed, 0 failed"
