@@ -89,6 +89,15 @@ disk_check() {
     local n=$1 fmt=$2
     "$QFT_QMP" "$QFT_RUN/s$n.qmp" quit >/dev/null 2>&1 || true
     for _ in $(seq 100); do kill -0 "$(qft_vm_pid s$n)" 2>/dev/null || break; sleep 0.1; done
+    # The fenced primary quits cleanly too: closing its images (qcow2 caches
+    # an interrupted apply may have left dirty) must write nothing to them.
+    if kill -0 "$(qft_vm_pid p$n)" 2>/dev/null; then
+        "$QFT_QMP" "$QFT_RUN/p$n.qmp" quit >/dev/null 2>&1 || true
+        for _ in $(seq 100); do kill -0 "$(qft_vm_pid p$n)" 2>/dev/null || break; sleep 0.1; done
+        ! grep -qiE "assert|abort|core dumped" "$QFT_RUN/p$n.log" ||
+            qft_die "$n: the fenced primary did not quit cleanly: $(grep -iE -m2 "assert|abort|core dumped" "$QFT_RUN/p$n.log")"
+        echo "# $n: the fenced primary quit cleanly ($(grep -c . "$QFT_RUN/p$n.log") log lines)"
+    fi
     ft_kill_dead p$n
     if [ "$fmt" = qcow2 ]; then
         "$QFT_QEMU_IMG" check -q "$img" || qft_die "$n: qemu-img check of the promoted guest's qcow2 image failed"
