@@ -42,12 +42,12 @@ run() {
     local i=$1 filter=$2 pool=/dev/shm/$QFT_TAG-pool-$1 cpid rc info
     local fargs="" fmt=raw img="" dargs=""
     [ $((${i//[!0-9]/} % 2)) = 0 ] && fmt=qcow2
-    if [ "$filter" = yes ]; then
-        img=$QFT_RUN/disk-$i.$fmt
-        ft_disk_make "$fmt" "$img"
-        fargs="-object filter-ft,id=ft0,netdev=n0,queue=all $(ft_disk_args "$fmt" "$img" ftdisk)"
-        dargs="qft.disk=/dev/vda"
-    fi
+    # The control differs from the real run only by filter-ft
+    img=$QFT_RUN/disk-$i.$fmt
+    ft_disk_make "$fmt" "$img"
+    fargs="$(ft_disk_args "$fmt" "$img" ftdisk)"
+    dargs="qft.disk=/dev/vda"
+    [ "$filter" = yes ] && fargs+=" -object filter-ft,id=ft0,netdev=n0,queue=all"
     # shellcheck disable=SC2046,SC2086
     qft_vm_start p$i a $(vm_args) $fargs -append "$append $dargs" -object memory-backend-ram,id=ram,size=$mem
     qft_wait_serial p$i 'qft-guest: ready' 120
@@ -65,10 +65,6 @@ run() {
     sleep "$((1 + RANDOM % 2)).$((RANDOM % 10))"
     info=$(ft_qmp p$i query-ft)
     ft_kill_dead p$i
-    # The control promotes after the client gave its connection up: on a new
-    # connection nothing (TCP sequence numbers, the counter's determinism)
-    # hides that the promoted guest counts again from an older value.
-    [ "$filter" = yes ] || sleep 1.5
     ft_promote_dead s$i >"$QFT_RUN/promote-$i.json" || qft_die "iteration $i: promotion refused"
     acks_at_promotion=$(wc -l <"$QFT_RUN/acks-$i")
     rc=0; wait "$cpid" || rc=$?
@@ -128,18 +124,24 @@ echo "# over the suite filter-ft held $total_held packets at the kills and relea
     qft_die "filter-ft never logged ($total_logged) or promotion never replayed ($total_replayed) an RX frame: RX replay was not exercised"
 echo "# over the suite filter-ft logged $total_logged RX frames before the kills and promotions replayed $total_replayed"
 
-# Negative control: without output commit (no filter-ft; and no disk, whose
-# fsyncs would line the answers up with the checkpoints' drains), an answer
-# the client saw is lost: the promoted guest counts again from an older value,
-# which the client sees on its new connection.
-lost=0
-for i in c1 c2 c3; do
+# Negative control: the same run without filter-ft (same disk under ft-disk,
+# same kill, same immediate promotion). Answers after the checkpoint left at
+# once, so the client saw values the promoted guest lost. That shows when the
+# client's own bytes after the checkpoint were acknowledged too: the promoted
+# guest never gets them, the connection stalls, and on its new one the client
+# gets a value not above one it saw. When the lost window held none of the
+# client's bytes, the guest's determinism recomputes the same answers on the
+# same connection and nothing is observably lost (about half the runs here),
+# so the control gets up to 8 runs and stops at the first loss.
+lost=0 tries=0
+for i in c1 c2 c3 c4 c5 c6 c7 c8; do
+    tries=$((tries + 1))
     run "$i" no || true
     if violated "$i"; then lost=$((lost + 1)); fi
     echo "# control $i (no filter-ft): $summary"
     [ "$lost" -gt 0 ] && break
 done
-[ "$lost" -gt 0 ] || qft_die "control: without filter-ft no acknowledged value was lost in 3 runs: the test cannot see loss"
-echo "ok - control: without filter-ft the client saw an acknowledged value lost"
+[ "$lost" -gt 0 ] || qft_die "control: without filter-ft no acknowledged value was lost in $tries runs: the test cannot see loss"
+echo "ok - control: without filter-ft (the only difference) the client saw an acknowledged value lost, in run $tries of at most 8"
 passed=$((passed + 1))
 echo "$passed passed, 0 failed"
