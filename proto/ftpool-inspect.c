@@ -15,11 +15,10 @@ static void dump(FtPool *pool)
 {
     const FtPoolSuperblock *sb = pool->sb;
     uint64_t word = ftpool_load_commit(pool);
+    uint64_t intent = ftpool_load_disk_intent(pool);
 
     printf("pool %s: version %u, %" PRIu64 " bytes\n", pool->path, sb->version,
            sb->pool_size);
-    uint64_t intent = ftpool_load_disk_intent(pool);
-
     printf("commit word: generation %" PRIu64 ", epoch %" PRIu64 ", slot %c%s\n",
            ftpool_commit_generation(word), ftpool_commit_epoch(word),
            ftpool_commit_slot(word) ? 'B' : 'A',

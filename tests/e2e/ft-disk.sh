@@ -23,10 +23,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 source "$top/tests/lib/harness.sh"
 # shellcheck source=../lib/ft.sh
 source "$top/tests/lib/ft.sh"
-for t in mkfs.ext4 debugfs e2fsck jq; do
-    command -v "$t" >/dev/null || qft_die "missing tool: $t (tools/setup installs it)"
-done
-"$top/tests/guest/linux/build-guest.sh" "$guest" >/dev/null || qft_die "building the guest failed"
+ft_linux_guest "$guest" mkfs.ext4 debugfs e2fsck jq
 
 qft_init
 qft_net_up

@@ -30,10 +30,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 source "$top/tests/lib/harness.sh"
 # shellcheck source=../lib/ft.sh
 source "$top/tests/lib/ft.sh"
-for t in mkfs.ext4 debugfs e2fsck jq tcpdump; do
-    command -v "$t" >/dev/null || qft_die "missing tool: $t (tools/setup installs it)"
-done
-"$top/tests/guest/linux/build-guest.sh" "$guest" >/dev/null || qft_die "building the guest failed"
+ft_linux_guest "$guest" mkfs.ext4 debugfs e2fsck jq tcpdump
 
 qft_init
 qft_net_up
@@ -159,7 +156,7 @@ echo "$out" | grep -q "promote again once it has stopped writing" || qft_die "in
 st=$(ft_qmp sintent query-ft)
 [ "$(echo "$st" | jq -r .status)/$(ft_qmp sintent query-status | jq -r .status)" = promoting/prelaunch ] ||
     qft_die "intent: after the refusal the standby is $(echo "$st" | jq -r .status)/$(ft_qmp sintent query-status | jq -r .status)"
-[ "$(ft_pool_commit "$pool" | cut -d' ' -f1)" = 2 ] || qft_die "intent: the pool was not taken over"
+[ "$(ft_pool_json "$pool" | jq -r .commit.generation)" = 2 ] || qft_die "intent: the pool was not taken over"
 ok "intent: ft-promote took the pool over (generation 2) but waits, paused, status promoting: ${out#*GenericError: }"
 kill -CONT "$(qft_vm_pid pintent)"
 ft_wait_status pintent fenced 20

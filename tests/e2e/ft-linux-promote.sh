@@ -14,7 +14,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 source "$top/tests/lib/harness.sh"
 # shellcheck source=../lib/ft.sh
 source "$top/tests/lib/ft.sh"
-"$top/tests/guest/linux/build-guest.sh" "$guest" >/dev/null || qft_die "building the guest failed"
+ft_linux_guest "$guest"
 
 qft_init
 qft_net_up

@@ -16,6 +16,8 @@
 #   ft_bootblock_disk IMG NAME     the bootblock boot disk under ft-disk (a
 #                                  copy per test, shared by primary and standby)
 #   ft_pool_json POOL              ftpool-inspect --json (needs QFT_INSPECT)
+#   ft_linux_guest DIR TOOLS...    the tools on PATH and the Linux test guest
+#                                  built into DIR, or the test fails naming it
 #
 # Needs QFT_QMP (the qft-qmp binary).
 
@@ -77,6 +79,15 @@ ft_pool_commit() {
 ft_pool_json() {
     : "${QFT_INSPECT:?QFT_INSPECT must point to ftpool-inspect}"
     "$QFT_INSPECT" --json "$1"
+}
+
+ft_linux_guest() {
+    local dir=$1 t
+    shift
+    for t in "$@"; do
+        command -v "$t" >/dev/null || qft_die "missing tool: $t (tools/setup installs it)"
+    done
+    "$QFT_TOP/tests/guest/linux/build-guest.sh" "$dir" >/dev/null || qft_die "building the guest failed"
 }
 
 ft_kill_dead() {
