@@ -343,6 +343,15 @@ static void handle_event(QftQmpClient *self, QftQmpMessage *message)
 static gboolean handle_message(QftQmpClient *self, QftQmpMessage *message, GError **error)
 {
     if (self->state == STATE_AWAITING_GREETING) {
+        if (message->kind == QFT_QMP_MESSAGE_EVENT) {
+            /*
+             * QEMU can flush an event it queued for the previous client of
+             * this socket before the greeting: it is not this connection's.
+             */
+            g_debug("skipped an event (%s) sent before the QMP greeting: left "
+                    "over from an earlier connection", message->event);
+            return TRUE;
+        }
         if (message->kind != QFT_QMP_MESSAGE_GREETING) {
             g_set_error(error, QFT_QMP_ERROR, QFT_QMP_ERROR_BAD_GREETING,
                         "expected the QMP greeting, got %s", message_kind_name(message->kind));

@@ -277,6 +277,33 @@ START_TEST(test_execute_with_events_interleaved)
 }
 END_TEST
 
+/*
+ * QEMU can flush an event it queued for the previous client to the next
+ * one before the greeting: the client skips it and it is not queued.
+ */
+static void serve_stale_event_then_greeting(FakePeer *peer)
+{
+    peer_send(peer, "{\"event\": \"FT_FAULT_POINT\", \"data\": {\"epoch\": 7}, "
+                    "\"timestamp\": {\"seconds\": 1}}\r\n");
+    peer_handshake(peer);
+    peer_wait_for_hangup(peer);
+}
+
+START_TEST(test_stale_event_before_greeting)
+{
+    FakeServer *server = fake_server_start(serve_stale_event_then_greeting);
+    g_autoptr(QftQmpClient) qmp = connect_or_fail(server);
+    g_autoptr(JsonNode) event = NULL;
+    g_autoptr(GError) error = NULL;
+
+    event = qft_qmp_wait_event(qmp, NULL, 0, &error);
+    ck_assert_msg(event == NULL, "the event sent before the greeting was queued");
+    assert_error(error, QFT_QMP_ERROR, QFT_QMP_ERROR_TIMED_OUT, "");
+    g_clear_object(&qmp);
+    fake_server_finish(server);
+}
+END_TEST
+
 static void serve_command_error_then_hmp(FakePeer *peer)
 {
     g_autofree char *bad = NULL;
@@ -779,6 +806,7 @@ static Suite *client_suite(void)
     TCase *async = tcase_create("async");
 
     tcase_add_test(sync, test_execute_with_events_interleaved);
+    tcase_add_test(sync, test_stale_event_before_greeting);
     tcase_add_test(sync, test_command_error_keeps_the_connection);
     tcase_add_test(sync, test_timeout_then_late_reply);
     tcase_add_test(sync, test_wait_event_times_out);
