@@ -1,7 +1,8 @@
 /*
  * libftpool: read, validate, write and dump qemu-ft pools (proto/ftpool.h)
- * outside QEMU: for the agent, the tools and the tests.  The checks are the
- * ones QEMU's promotion makes (migration/ft-pool.c), with the same words.
+ * outside QEMU: for the agent, the tools and the tests.  Every rule (layout,
+ * checks, CRC, slot and log formats) is the core's (ftpool-core.h), which
+ * QEMU compiles byte for byte: the checks are QEMU's, in the same words.
  *
  * Copyright (c) 2026 qemu-ft developers
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -12,32 +13,11 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#include "ftpool.h"
+#include "ftpool-core.h"
 
 #define FTPOOL_ERROR (ftpool_error_quark())
 GQuark ftpool_error_quark(void);
 
-typedef enum {
-    FTPOOL_ERROR_IO,                /* open, stat, map, write */
-    FTPOOL_ERROR_TOO_SHORT,         /* file shorter than the layout */
-    FTPOOL_ERROR_MAGIC,
-    FTPOOL_ERROR_VERSION,
-    FTPOOL_ERROR_LAYOUT_CRC,
-    FTPOOL_ERROR_LAYOUT,            /* sizes, blocks, slots out of bounds */
-    FTPOOL_ERROR_NOTHING_COMMITTED,
-    FTPOOL_ERROR_RETIRED,           /* protection ended: never promotable */
-    FTPOOL_ERROR_SLOT_MAGIC,        /* committed slot has no header */
-    FTPOOL_ERROR_HEADER_CRC,
-    FTPOOL_ERROR_SLOT_MISMATCH,     /* header != commit word */
-    FTPOOL_ERROR_SLOT_BOUNDS,       /* pages/devstate do not fit */
-    FTPOOL_ERROR_RECORDS_CRC,
-    FTPOOL_ERROR_RECORD_OFFSET,     /* a record outside the base image */
-    FTPOOL_ERROR_PAGE_CRC,
-    FTPOOL_ERROR_DEVSTATE_CRC,
-    FTPOOL_ERROR_DISK_CRC,
-    FTPOOL_ERROR_NOT_FOUND,         /* no such block */
-    FTPOOL_ERROR_INVALID,           /* bad argument */
-} FtPoolError;
 
 typedef struct FtPool {
     char *path;
@@ -56,20 +36,6 @@ typedef enum {
     FTPOOL_SLOT_TORN,               /* magic but a broken header */
 } FtPoolSlotState;
 
-typedef struct FtPoolBlockSpec {
-    const char *idstr;
-    uint64_t length;
-} FtPoolBlockSpec;
-
-typedef struct FtPoolSpec {
-    const FtPoolBlockSpec *blocks;
-    unsigned nr_blocks;
-    uint64_t slot_max_pages;        /* 0: every page of every block */
-    uint64_t slot_max_devstate;
-    uint64_t log_size;
-    uint64_t slot_max_disk;
-    uint8_t vm_uuid[16];
-} FtPoolSpec;
 
 typedef struct FtPoolVerifyReport {
     uint64_t generation;            /* of the commit word */
@@ -87,9 +53,9 @@ typedef struct FtPoolSlotWriter {
     FtPoolSlotHeader hdr;
 } FtPoolSlotWriter;
 
-uint32_t ftpool_crc32c(uint32_t crc, const void *buf, size_t len);
-uint32_t ftpool_crc32c_table(uint32_t crc, const void *buf, size_t len);
-void ftpool_flush(const void *addr, size_t len);
+/* A core FtPoolFault as a GError, its message after @prefix (may be NULL). */
+gboolean ftpool_set_fault(GError **error, const FtPoolFault *f,
+                          const char *prefix);
 
 FtPool *ftpool_create(const char *path, const FtPoolSpec *spec, GError **error);
 FtPool *ftpool_open(const char *path, gboolean writable, GError **error);
@@ -151,16 +117,6 @@ typedef struct FtPoolLogWriter {
     uint64_t epoch;                 /* epoch the next records arrive in */
 } FtPoolLogWriter;
 
-/* Why reading the log stopped: each is the normal end of a log. */
-typedef enum {
-    FTPOOL_LOG_END_NONE,            /* the pool has no log */
-    FTPOOL_LOG_END_MAGIC,           /* no record here */
-    FTPOOL_LOG_END_SEQ,             /* a record of an older lap */
-    FTPOOL_LOG_END_HEADER_CRC,      /* header being written */
-    FTPOOL_LOG_END_BAD,             /* a header that makes no sense */
-    FTPOOL_LOG_END_DATA_CRC,        /* payload being written */
-    FTPOOL_LOG_END_LAP,             /* the whole ring was read */
-} FtPoolLogEnd;
 
 typedef struct FtPoolLogEntry {
     uint64_t seq;
@@ -173,7 +129,6 @@ typedef struct FtPoolLogEntry {
 void ftpool_log_writer_init(FtPoolLogWriter *w, FtPool *pool);
 gboolean ftpool_log_append(FtPoolLogWriter *w, uint32_t source,
                            const void *buf, uint32_t len, GError **error);
-const char *ftpool_log_end_name(FtPoolLogEnd end);
 /* Copies of the records from @start on (FtPoolLogEntry). */
 GPtrArray *ftpool_log_read(FtPool *pool, uint64_t start, uint64_t seq,
                            uint64_t after_epoch, FtPoolLogEnd *end);

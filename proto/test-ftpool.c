@@ -270,6 +270,17 @@ START_TEST(test_flush_mode_refused)
 }
 END_TEST
 
+/* After a deliberate change in slot B: every CRC made to match again. */
+static void reseal(FtPool *pool, FtPoolSlotHeader *h)
+{
+    h->records_crc = ftpool_crc32c(0xffffffff, ftpool_slot_records(pool, 1),
+                                   h->nr_pages * sizeof(FtPoolPageRecord));
+    h->disk_crc = ftpool_crc32c(0xffffffff, ftpool_slot_disk(pool, 1),
+                                h->disk_len);
+    h->header_crc = ftpool_crc32c(0xffffffff, h,
+                                  offsetof(FtPoolSlotHeader, header_crc));
+}
+
 /* Negative controls: one flipped bit per region of the committed slot. */
 START_TEST(test_verify_corruption)
 {
@@ -329,7 +340,63 @@ START_TEST(test_verify_corruption)
         expect_verify_error(pool, FTPOOL_ERROR_SLOT_BOUNDS,
                             "bytes of disk records do not fit");
         break;
+    case 9:
+        /* a page just past the "ram" block, in its alignment gap */
+        ftpool_slot_records(pool, 1)[3].offset =
+            ftpool_find_block(pool, "ram")->offset + RAM_LEN;
+        reseal(pool, h);
+        expect_verify_error(pool, FTPOOL_ERROR_RECORD_OFFSET,
+                            "record 3: offset 0x240000 is not a page of the "
+                            "base image");
+        break;
+    case 10:
+        /* one record's data, the area's CRC made to match */
+        ftpool_slot_disk(pool, 1)[sizeof(FtPoolDiskRecord) + 7] ^= 4;
+        reseal(pool, h);
+        expect_verify_error(pool, FTPOOL_ERROR_DISK_CRC,
+                            "committed slot B: disk record 0 (disk id "
+                            "0x00001234, 300 bytes at 4096): data CRC "
+                            "mismatch");
+        break;
+    case 11:
+        ((FtPoolDiskRecord *)ftpool_slot_disk(pool, 1))->pad = 1;
+        reseal(pool, h);
+        expect_verify_error(pool, FTPOOL_ERROR_DISK_RECORD,
+                            "committed slot B: disk record 0 (300 bytes at "
+                            "4096) does not fit");
+        break;
+    case 12:
+        /* a data record longer than the whole area */
+        ((FtPoolDiskRecord *)ftpool_slot_disk(pool, 1))->len = 1 << 20;
+        reseal(pool, h);
+        expect_verify_error(pool, FTPOOL_ERROR_DISK_RECORD,
+                            "disk record 0 (1048576 bytes at 4096) does not "
+                            "fit");
+        break;
     }
+}
+END_TEST
+
+/*
+ * A zero write longer than the slot's whole disk area is one 32-byte
+ * record and valid (QEMU's ft-disk refused it at promotion before its
+ * rules moved into the core); the slot above has 64 KiB of zeroes in 368
+ * bytes of disk area.
+ */
+START_TEST(test_long_zero_write_valid)
+{
+    g_autoptr(FtPool) pool = committed_pool();
+    const FtPoolSlotHeader *h = ftpool_slot_header(pool, 1);
+    const FtPoolDiskRecord *r =
+        (const FtPoolDiskRecord *)(ftpool_slot_disk(pool, 1) + 336);
+    g_autoptr(GError) err = NULL;
+    FtPoolVerifyReport rep;
+
+    ck_assert_uint_eq(h->disk_len, 368);
+    ck_assert(r->flags == FTPOOL_DISK_ZERO && r->len == 65536);
+    ck_assert_msg(ftpool_verify_committed(pool, &rep, &err), "%s",
+                  err ? err->message : "");
+    ck_assert_uint_eq(rep.disk_records, 2);
 }
 END_TEST
 
@@ -575,7 +642,8 @@ int main(void)
     tcase_add_test(tc, test_verify_ok_and_states);
     tcase_add_test(tc, test_retired_refused);
     tcase_add_test(tc, test_flush_mode_refused);
-    tcase_add_loop_test(tc, test_verify_corruption, 0, 9);
+    tcase_add_loop_test(tc, test_verify_corruption, 0, 13);
+    tcase_add_test(tc, test_long_zero_write_valid);
     tcase_add_test(tc, test_digest_apply_export);
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_cli);

@@ -117,7 +117,7 @@ expect_qmp_error e-t ft-promote '{}' "retired at epoch $e1 (ft-stop)"
 [ "$(ft_qmp e-t query-status | jq -r .status)" = prelaunch ] || qft_die "after a refused promotion of a retired pool the standby runs"
 qft_vm_start e-u b -machine pc,memory-backend=ram -m 64M -accel tcg -S \
     -object "memory-backend-file,id=ram,size=64M,mem-path=$pool,offset=$off,share=off"
-expect_qmp_error e-u ft-standby "{\"pool\": \"$pool\"}" "was retired at epoch $e1 (ft-stop)"
+expect_qmp_error e-u ft-standby "{\"pool\": \"$pool\"}" "retired at epoch $e1 (ft-stop)"
 kill -9 "$(qft_vm_pid e-u)"
 kill -9 "$(qft_vm_pid e-s)" "$(qft_vm_pid e-w)" "$(qft_vm_pid e-t)"
 kill -9 "$(qft_vm_pid e-p)"
@@ -261,7 +261,7 @@ off=$(ft_pool_block_offset "$pool" 0)
 # shellcheck disable=SC2046
 qft_vm_start f-t b $(bb_args) -S \
     -object "memory-backend-file,id=ram,size=32M,mem-path=$pool,offset=$off,share=off"
-expect_qmp_error f-t ft-standby "{\"pool\": \"$pool\"}" "was promoted already (generation 2)"
+expect_qmp_error f-t ft-standby "{\"pool\": \"$pool\"}" "promoted already (generation 2)"
 kill -9 "$(qft_vm_pid f-t)"
 if out=$(ft_qmp f-p cont 2>&1); then qft_die "fencing: the fenced VM accepted cont"; fi
 echo "$out" | grep -q "fenced" || qft_die "fencing: cont refused without naming the fence: $out"
