@@ -4,7 +4,8 @@
 # pool file, status none). Each case is the accepted baseline (bootblock
 # guest, boot disk under ft-disk, NIC under filter-ft) with one change:
 # a NIC without filter-ft, a writable disk not under ft-disk, an ft-disk in
-# an iothread, shared guest RAM (share=on, memfd), memory hot-plug (maxmem),
+# an iothread, an ft-disk device that reports ENOSPC to the guest instead of
+# stopping (werror=report: the journal's back-pressure needs the stop), shared guest RAM (share=on, memfd), memory hot-plug (maxmem),
 # a migration blocker (ivshmem in peer mode). Control: the baseline itself
 # is protected. Then a device hot-plugged after ft-start that brings a RAM
 # block (e1000 with its option ROM) ends the protection with the block named,
@@ -58,6 +59,10 @@ refused disk-no-ftdisk "(node d1raw) is writable and not under an ft-disk node" 
 refused disk-iothread "runs in an iothread" $(base) $ram $nic $filter -object iothread,id=io0 \
     -blockdev driver=file,node-name=d1file,filename="$extra" -blockdev driver=raw,node-name=d1raw,file=d1file \
     -blockdev driver=ft-disk,node-name=d1,file=d1raw -device virtio-blk-pci,drive=d1,id=d1,iothread=io0
+# shellcheck disable=SC2046,SC2086
+refused disk-werror-report "does not stop the VM on ENOSPC" $(base) $ram $nic $filter \
+    -blockdev driver=file,node-name=d1file,filename="$extra" -blockdev driver=raw,node-name=d1raw,file=d1file \
+    -blockdev driver=ft-disk,node-name=d1,file=d1raw -device virtio-blk-pci,drive=d1,id=d1,werror=report
 # shellcheck disable=SC2046,SC2086
 refused ram-share-on "RAM block ram is shared" $(base) $nic $filter \
     -object memory-backend-file,id=ram,size=32M,mem-path="$QFT_RUN/ram.file",share=on

@@ -76,7 +76,7 @@ kdeb=$(fetch "$kpkg")
 bdeb=$(fetch busybox-static)
 
 step="check inputs"
-inputs=$(cd "$here" && sha256sum "$kdeb" "$bdeb" build-guest.sh init.sh counter-service.c |
+inputs=$(cd "$here" && sha256sum "$kdeb" "$bdeb" build-guest.sh init.sh disk-io.sh counter-service.c |
          sed "s|$cache/debs/||"
          echo "SOURCE_DATE_EPOCH=$epoch"
          # The host tools that shape the output bytes.
@@ -113,6 +113,7 @@ for a in $("$root/bin/busybox" --list); do
     [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
 done
 install -m 0755 "$here/init.sh" "$root/init"
+install -m 0755 "$here/disk-io.sh" "$root/bin/qft-disk-io"
 install -m 0755 "$work/counter-service" "$root/bin/counter-service"
 # Modules in load order, with what modules.dep says they need first.
 want="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net virtio_blk crc16 crc32c_generic mbcache jbd2 ext4"

@@ -2,7 +2,8 @@
 # /init of the Linux test guest (busybox sh).
 # Kernel command line: qft.ip=ADDR/PREFIX (default 198.18.0.10/24),
 # qft.gw=ADDR (optional), qft.disk=DEVICE (optional: ext4, mounted on /data;
-# the counter service then logs to /data/counter.log and fsyncs each value).
+# the counter service then logs to /data/counter.log and fsyncs each value,
+# and port 7001 takes qft-disk-io requests: see disk-io.sh).
 # Prints "qft-guest: ready ip=... service=7000" once the service listens,
 # and restarts the service whenever it exits. A guest that cannot keep the
 # contract (a module that does not load, no eth0, a bad address, a disk that
@@ -57,6 +58,8 @@ if [ -n "$disk" ]; then
     [ -b "$disk" ] || fail "qft.disk=$disk is not a block device"
     mount -t ext4 "$disk" /data || fail "cannot mount qft.disk=$disk (ext4) on /data"
     log="--log /data/counter.log"
+    # Disk requests for tests (qft-disk-io): bursts of writes, checksums.
+    nc -ll -p 7001 -e /bin/qft-disk-io &
 fi
 
 ready=
