@@ -46,21 +46,37 @@ disk_io() {
         "$QFT_GUEST_IP" "$1"
 }
 
-# run NAME JOURNAL_BYTES -> sets $stalls
-run() {
-    local n=$1 journal=$2 img pool info wrote sum status word
-    img=$QFT_RUN/$n.raw pool=/dev/shm/$QFT_TAG-pool-$n
+# pair NAME JOURNAL_BYTES: a protected primary pNAME on host-a (2 s epochs,
+# that journal) and its standby sNAME on host-b, both on $QFT_RUN/NAME.raw
+# under ft-disk, the pool /dev/shm/...-pool-NAME; the guest's qft-disk-io
+# answers.
+pair() {
+    local n=$1 journal=$2 img=$QFT_RUN/$1.raw pool=/dev/shm/$QFT_TAG-pool-$1
     ft_disk_make raw "$img"
     # shellcheck disable=SC2046
-    qft_vm_start p$n a $(vm_args) $(ft_disk_args raw "$img" ftdisk) \
+    qft_vm_start p$n a $(vm_args) $(ft_disk_args raw "$img" ftdisk) $(ft_ev_args p$n) \
         -append "$append" -object memory-backend-ram,id=ram,size=$mem
     qft_wait_serial p$n 'qft-guest: ready' 180
     ft_qmp p$n ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 2000, \"disk-journal-max\": $journal}" >/dev/null
     ft_wait_status p$n protected 60
     # shellcheck disable=SC2046
     ft_standby_start s$n b "$pool" $mem $(vm_args) $(ft_disk_args raw "$img" ftdisk) -append "$append"
-
     disk_io hello >/dev/null || qft_die "$n: the guest's qft-disk-io does not answer"
+}
+
+# disk_holds NAME WROTE: the promoted sNAME's disk, read with the page
+# cache dropped, holds what the burst's answer WROTE says it wrote.
+disk_holds() {
+    local n=$1 wrote=$2 sum
+    sum=$(disk_io sum) || qft_die "$n: the promoted guest did not answer"
+    [ "${sum#sum }" = "${wrote#wrote $burst }" ] ||
+        qft_die "$n: the promoted guest's disk does not hold the burst: wrote ${wrote#wrote $burst }, disk ${sum#sum }"
+}
+
+# run NAME JOURNAL_BYTES -> sets $stalls
+run() {
+    local n=$1 journal=$2 pool=/dev/shm/$QFT_TAG-pool-$1 info wrote status word
+    pair "$n" "$journal"
     wrote=$(disk_io "write $burst") || qft_die "$n: the burst got no answer"
     [[ $wrote == "wrote $burst sha256 "* ]] || qft_die "$n: the burst failed in the guest: $wrote"
     info=$(ft_qmp p$n query-ft)
@@ -74,10 +90,8 @@ run() {
 
     ft_kill_dead p$n
     ft_promote_dead s$n >/dev/null || qft_die "$n: promotion refused"
-    sum=$(disk_io sum) || qft_die "$n: the promoted guest did not answer"
-    [ "${sum#sum }" = "${wrote#wrote $burst }" ] ||
-        qft_die "$n: the promoted guest's disk does not hold the burst: wrote ${wrote#wrote $burst }, disk ${sum#sum }"
-    echo "ok - $n: promoted; its disk holds the burst (${sum#sum })"
+    disk_holds "$n" "$wrote"
+    echo "ok - $n: promoted; its disk holds the burst (${wrote#wrote $burst })"
     passed=$((passed + 1))
     "$QFT_QMP" "$QFT_RUN/s$n.qmp" quit >/dev/null 2>&1 || true
     rm -f "$pool"
@@ -88,22 +102,12 @@ run() {
 # point while the VM is io-error); the promoted VM retries it and the burst
 # completes there, the answer reaching the client across the failover.
 run_mid() {
-    local n=mid img pool st wrote sum held
-    img=$QFT_RUN/$n.raw pool=/dev/shm/$QFT_TAG-pool-$n
-    ft_disk_make raw "$img"
-    # shellcheck disable=SC2046
-    qft_vm_start p$n a $(vm_args) $(ft_disk_args raw "$img" ftdisk) $(ft_ev_args p$n) \
-        -append "$append" -object memory-backend-ram,id=ram,size=$mem
-    qft_wait_serial p$n 'qft-guest: ready' 180
-    ft_qmp p$n ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 2000, \"disk-journal-max\": $((4 * 1024 * 1024))}" >/dev/null
-    ft_wait_status p$n protected 60
-    # shellcheck disable=SC2046
-    ft_standby_start s$n b "$pool" $mem $(vm_args) $(ft_disk_args raw "$img" ftdisk) -append "$append"
+    local n=mid pool=/dev/shm/$QFT_TAG-pool-mid st wrote held
+    pair "$n" $((4 * 1024 * 1024))
     # The request goes in while commits run (its TCP handshake is output);
     # the guest starts writing 6 s later, when the primary is held after a
     # commit and takes no checkpoint: the burst fills the journal and the
     # VM stalls, and stays stalled.
-    disk_io hello >/dev/null || qft_die "$n: the guest's qft-disk-io does not answer"
     disk_io "write $burst 6" >"$QFT_RUN/mid.answer" 2>&1 &
     local bpid=$!
     sleep 3         # more than one epoch: the connection is up
@@ -126,9 +130,7 @@ run_mid() {
     wait $bpid || qft_die "$n: the burst got no answer across the failover: $(cat "$QFT_RUN/mid.answer")"
     wrote=$(cat "$QFT_RUN/mid.answer")
     [[ $wrote == "wrote $burst sha256 "* ]] || qft_die "$n: the burst failed on the promoted guest: $wrote"
-    sum=$(disk_io sum) || qft_die "$n: the promoted guest did not answer"
-    [ "${sum#sum }" = "${wrote#wrote $burst }" ] ||
-        qft_die "$n: the promoted guest's disk does not hold the burst: wrote ${wrote#wrote $burst }, disk ${sum#sum }"
+    disk_holds "$n" "$wrote"
     echo "ok - $n: killed holding a committed epoch taken in a stall ($held stalls); the promoted VM retried the queued write, the burst completed there and its disk holds it"
     passed=$((passed + 1))
     "$QFT_QMP" "$QFT_RUN/s$n.qmp" quit >/dev/null 2>&1 || true

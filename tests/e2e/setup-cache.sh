@@ -37,7 +37,10 @@ fi
 "$setup" --check >/dev/null; rc=$?
 [ $rc -eq 0 ] && ok "--check: cache current" || bad "--check says a build is needed ($rc) with nothing changed"
 
-# 2. An edited patch changes the key and forces a rebuild.
+# 2. An edited patch changes the key and forces a rebuild. The rebuild
+# leaves the shared work tree on the edited series: put it back afterwards,
+# or a series exported from it carries the test's line (it once did).
+orig_head=$(git -C "$cache/work/src" rev-parse HEAD 2>/dev/null || true)
 mkdir -p "$tmp/patches"
 cp "$top"/qemu-patches/*.patch "$tmp/patches/"
 first=$(ls "$tmp"/patches/*.patch | head -n1)
@@ -58,6 +61,12 @@ fi
 grep -q "This line was added by tests/e2e/setup-cache.sh" "$extra_dir/series.txt" 2>/dev/null ||
     git -C "$cache/work/src" log -n 50 --format=%B | grep "added by tests/e2e/setup-cache.sh" >/dev/null &&
     ok "the rebuilt tree carries the edited patch" || bad "the rebuilt tree does not carry the edited patch"
+
+if [ -n "$orig_head" ]; then
+    git -C "$cache/work/src" reset -q --hard "$orig_head" &&
+        ! git -C "$cache/work/src" log -n 50 --format=%B | grep "added by tests/e2e/setup-cache.sh" >/dev/null &&
+        ok "the work tree is back on the real series" || bad "could not put the work tree back on $orig_head"
+fi
 
 # 3. A pin the archive does not serve stops with both versions named.
 sed 's/^version=.*/version=1:10.0.99+ds-0+deb13u1/; s/^dsc_sha256=.*/dsc_sha256=0000/' "$top/qemu-patches/BASE" >"$tmp/BASE"
