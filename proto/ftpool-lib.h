@@ -111,10 +111,7 @@ gboolean ftpool_export_block(FtPool *pool, const char *idstr,
  */
 typedef struct FtPoolLogWriter {
     FtPool *pool;
-    uint64_t head;                  /* log position of the next record */
-    uint64_t tail;                  /* first position still needed */
-    uint64_t seq;                   /* number of the next record */
-    uint64_t epoch;                 /* epoch the next records arrive in */
+    FtPoolLogCursor c;              /* head, tail, seq, epoch (the core's) */
 } FtPoolLogWriter;
 
 

@@ -13,24 +13,14 @@
 
 void ftpool_log_writer_init(FtPoolLogWriter *w, FtPool *pool)
 {
-    FtPoolLogCursor c;
-
-    ftpool_log_cursor_init(&c);
-    memset(w, 0, sizeof(*w));
     w->pool = pool;
-    w->head = c.head;
-    w->tail = c.tail;
-    w->seq = c.seq;
-    w->epoch = c.epoch;
+    ftpool_log_cursor_init(&w->c);
 }
 
 gboolean ftpool_log_append(FtPoolLogWriter *w, uint32_t source,
                            const void *buf, uint32_t len, GError **error)
 {
     const FtPoolSuperblock *sb = w->pool->sb;
-    FtPoolLogCursor c = {
-        .head = w->head, .tail = w->tail, .seq = w->seq, .epoch = w->epoch,
-    };
     uint8_t *at;
 
     if (!sb->log_size) {
@@ -38,18 +28,16 @@ gboolean ftpool_log_append(FtPoolLogWriter *w, uint32_t source,
                     "the pool has no I/O log");
         return FALSE;
     }
-    at = ftpool_log_reserve(sb, w->pool->map, &c, len);
+    at = ftpool_log_reserve(sb, w->pool->map, &w->c, len);
     if (!at) {
         g_set_error(error, FTPOOL_ERROR, FTPOOL_ERROR_FULL,
                     "the I/O log is full (%" PRIu64 " of %" PRIu64 " bytes "
-                    "in use, a record of %" PRIu64 ")", w->head - w->tail,
+                    "in use, a record of %" PRIu64 ")", w->c.head - w->c.tail,
                     sb->log_size, ftpool_log_record_size(len));
         return FALSE;
     }
     memcpy(at, buf, len);
-    ftpool_log_seal(sb, w->pool->map, &c, source, len);
-    w->head = c.head;
-    w->seq = c.seq;
+    ftpool_log_seal(sb, w->pool->map, &w->c, source, len);
     return TRUE;
 }
 

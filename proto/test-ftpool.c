@@ -461,13 +461,13 @@ static void commit_with_log(FtPool *pool, FtPoolLogWriter *w, unsigned slot,
     uint64_t actual, word = ftpool_load_commit(pool);
 
     ftpool_slot_writer_begin(&sw, pool, slot, 1, epoch);
-    sw.hdr.log_start = w->head;
-    sw.hdr.log_seq = w->seq;
+    sw.hdr.log_start = w->c.head;
+    sw.hdr.log_seq = w->c.seq;
     ftpool_slot_writer_finish(&sw);
     ck_assert(ftpool_cas_commit(pool, word, ftpool_commit_word(1, epoch, slot),
                                 &actual));
-    w->tail = w->head;          /* older records are dead now */
-    w->epoch = epoch + 1;
+    w->c.tail = w->c.head;          /* older records are dead now */
+    w->c.epoch = epoch + 1;
 }
 
 static void append_frames(FtPoolLogWriter *w, unsigned n, uint32_t len)
@@ -477,7 +477,7 @@ static void append_frames(FtPoolLogWriter *w, unsigned n, uint32_t len)
     for (unsigned i = 0; i < n; i++) {
         g_autoptr(GError) err = NULL;
 
-        memset(frame, (uint8_t)w->seq, sizeof(frame));
+        memset(frame, (uint8_t)w->c.seq, sizeof(frame));
         ck_assert_msg(ftpool_log_append(w, 0xabcd, frame, len, &err), "%s",
                       err ? err->message : "");
     }
@@ -512,7 +512,7 @@ START_TEST(test_log_replay_wrap)
 
     commit_with_log(pool, &w, 0, 2);        /* those 10 are in epoch 2 */
     append_frames(&w, 8, 1000);             /* crosses the ring's end */
-    ck_assert_uint_gt(w.head, pool->sb->log_size);
+    ck_assert_uint_gt(w.c.head, pool->sb->log_size);
     second = ftpool_log_pending(pool, &end, &err);
     ck_assert_uint_eq(second->len, 8);
     for (unsigned i = 0; i < 8; i++) {
@@ -541,7 +541,7 @@ START_TEST(test_log_replay_wrap)
     }
     /* The ring never overwrites what the committed slot still needs. */
     ck_assert(!ftpool_log_append(&w, 1, "x", 1, NULL) ||
-              w.head - w.tail <= pool->sb->log_size);
+              w.c.head - w.c.tail <= pool->sb->log_size);
     while (ftpool_log_append(&w, 1, "x", 1, &err)) {
     }
     ck_assert_msg(strstr(err->message, "the I/O log is full"), "%s",
