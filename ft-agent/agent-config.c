@@ -278,9 +278,9 @@ static gboolean parse_agent(Ctx *c, FtAgentConfig *cfg)
     e = cfg->epoch_ms;
     if (!get_ms(c, g, "heartbeat-ms", MAX(1, e / 4), 1, 600000,
                 &cfg->heartbeat_ms) ||
-        !get_ms(c, g, "peer-timeout-ms", 2 * e, 1, 600000,
+        !get_ms(c, g, "peer-timeout-ms", 5 * e, 1, 600000,
                 &cfg->peer_timeout_ms) ||
-        !get_ms(c, g, "lease-ms", 2 * e, 1, 600000, &cfg->lease_ms) ||
+        !get_ms(c, g, "lease-ms", 5 * e, 1, 600000, &cfg->lease_ms) ||
         !get_ms(c, g, "qmp-timeout-ms", MAX(1000, 50 * e), 1, 600000,
                 &cfg->qmp_timeout_ms) ||
         !get_ms(c, g, "respawn-ms", MAX(200, 25 * e), 1, 600000,

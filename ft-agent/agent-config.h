@@ -43,8 +43,8 @@ typedef struct FtAgentConfig {
     char *backend;              /* [agent] backend=qemu (only value for now) */
     guint epoch_ms;             /* [agent] epoch-ms=20 (1..10000): the knob */
     guint heartbeat_ms;         /* heartbeat-ms = max(1, epoch-ms / 4) */
-    guint peer_timeout_ms;      /* peer-timeout-ms = 2 * epoch-ms */
-    guint lease_ms;             /* lease-ms = 2 * epoch-ms */
+    guint peer_timeout_ms;      /* peer-timeout-ms = 5 * epoch-ms */
+    guint lease_ms;             /* lease-ms = 5 * epoch-ms */
     guint qmp_timeout_ms;       /* qmp-timeout-ms = max(1000, 50 * epoch-ms) */
     guint respawn_ms;           /* respawn-ms = max(200, 25 * epoch-ms) */
     char *state_dir;            /* state-dir=/var/lib/qemu-ft */

@@ -119,6 +119,7 @@ static void promote(FtAgentVm *vm, FtAgentTimeline *t)
     json_object_set_boolean_member(args, "old-primary-dead",
                                    vm->death_reported);
     vm->failing_over = TRUE;
+    vm->state_serial++;
     r = qft_qmp_execute(vm->qmp, "ft-promote", args,
                         vm->agent->config->qmp_timeout_ms, &error);
     vm->failing_over = FALSE;
@@ -146,8 +147,9 @@ static void promote(FtAgentVm *vm, FtAgentTimeline *t)
     }
     o = json_node_get_object(r);
     t->epoch = json_object_get_int_member_with_default(o, "epoch", 0);
-    t->generation = json_object_get_int_member_with_default(o, "generation",
-                                                            0);
+    /* the VM's generation (one more per promotion, across pools), not the
+     * pool's: a re-protected VM's new pool starts again at 1 */
+    t->generation = vm->generation + 1;
     t->at[FTAGENT_STEP_FENCED] =
         t0 + json_object_get_int_member_with_default(o, "verify-ns", 0);
     t->at[FTAGENT_STEP_RUNNING] =
@@ -193,8 +195,14 @@ void ftagent_failover_fault(FtAgentVm *vm, FtAgentSource source,
         return;
     }
     t = timeline_new(vm, source, detail, fault_ns);
-    ftagent_latency_record(vm->agent, source, fault_ns,
-                           t->at[FTAGENT_STEP_DETECTED]);
+    if (source == FTAGENT_SOURCE_LAST_GASP) {
+        /* known when it arrived (and counted then, agent-peer.c); the
+         * promotion waited for the lease since */
+        t->at[FTAGENT_STEP_DETECTED] = vm->gasp_heard_ns;
+    } else {
+        ftagent_latency_record(vm->agent, source, fault_ns,
+                               t->at[FTAGENT_STEP_DETECTED]);
+    }
     t->epoch = vm->lease ? ftpool_commit_epoch(vm->lease->word) : 0;
     if (d == FTAGENT_DECIDE_REFUSE) {
         t->error = g_strdup(why);
@@ -248,6 +256,24 @@ void ftagent_failover_on_promoted(FtAgentVm *vm, const char *host,
     guint64 generation = json_object_get_int_member_with_default(
         payload, "generation", 0);
 
+    guint64 word = vm->lease ? ftagent_lease_sample(vm->lease) : 0;
+
+    /*
+     * Not acted on by itself (a restarted agent accepts a recorded old
+     * message, docs/protocol.md): a promotion of the pool this host uses
+     * shows in that pool's commit word, and a promotion elsewhere names a
+     * generation above the one known here.
+     */
+    if (vm->role != FTAGENT_LOCAL_NONE
+        ? !vm->lease || ftpool_commit_generation(word) <= 1
+        : generation <= vm->generation) {
+        g_warning("vm %s: %s says it promoted it at generation %"
+                  G_GUINT64_FORMAT ", but %s: ignored", vm->name, host,
+                  generation, vm->role != FTAGENT_LOCAL_NONE
+                  ? "the local pool's generation did not move"
+                  : "that is not above the generation known here");
+        return;
+    }
     g_message("vm %s: %s promoted it (generation %" G_GUINT64_FORMAT
               ", epoch %" G_GINT64_FORMAT ")", vm->name, host, generation,
               json_object_get_int_member_with_default(payload, "epoch", 0));

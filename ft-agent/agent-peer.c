@@ -200,8 +200,9 @@ static void on_last_gasp(FtAgent *agent, const FtAgentMsg *msg)
             vm->gasp_fault_ns = json_object_get_int_member_with_default(
                 msg->payload, "detected-ns", msg->sent_ns);
             vm->gasp_word = vm->lease ? ftagent_lease_sample(vm->lease) : 0;
+            vm->gasp_heard_ns = ftagent_now_real_ns();
             ftagent_latency_record(agent, FTAGENT_SOURCE_LAST_GASP,
-                                   vm->gasp_fault_ns, ftagent_now_real_ns());
+                                   vm->gasp_fault_ns, vm->gasp_heard_ns);
         }
     }
 }

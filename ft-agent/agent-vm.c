@@ -128,18 +128,21 @@ static void update_from_query(FtAgentVm *vm, JsonObject *info)
                                                              "sync-total", 0);
     vm->last_pause_ns = json_object_get_int_member_with_default(
         info, "last-pause-ns", 0);
-    if (vm->role == FTAGENT_LOCAL_PRIMARY &&
-        json_object_has_member(info, "generation")) {
-        vm->generation = MAX(vm->generation,
-                             (guint64)json_object_get_int_member(info,
-                                                                 "generation"));
-    }
     set_status(vm, status);
 }
 
+/* A query-ft in flight, and the state serial it was issued under: a
+ * reply that overtook a state change (ft-start, ft-promote, answered
+ * synchronously meanwhile) is stale and dropped. */
+typedef struct FtAgentQuery {
+    FtAgentVm *vm;
+    guint64 serial;
+} FtAgentQuery;
+
 static void on_query_ft(GObject *source, GAsyncResult *res, gpointer data)
 {
-    FtAgentVm *vm = data;
+    g_autofree FtAgentQuery *q = data;
+    FtAgentVm *vm = q->vm;
     g_autoptr(GError) error = NULL;
     g_autoptr(JsonNode) info = qft_qmp_execute_finish(QFT_QMP_CLIENT(source),
                                                       res, &error);
@@ -150,7 +153,8 @@ static void on_query_ft(GObject *source, GAsyncResult *res, gpointer data)
         }
         return;
     }
-    if (vm->qmp == QFT_QMP_CLIENT(source) && JSON_NODE_HOLDS_OBJECT(info)) {
+    if (vm->qmp == QFT_QMP_CLIENT(source) && q->serial == vm->state_serial &&
+        JSON_NODE_HOLDS_OBJECT(info)) {
         update_from_query(vm, json_node_get_object(info));
     }
 }
@@ -159,9 +163,13 @@ static void query_ft(FtAgentVm *vm)
 {
     vm->last_query = g_get_monotonic_time();
     if (vm->qmp && !qft_qmp_client_is_closed(vm->qmp)) {
+        FtAgentQuery *q = g_new0(FtAgentQuery, 1);
+
+        q->vm = vm;
+        q->serial = vm->state_serial;
         qft_qmp_execute_async(vm->qmp, "query-ft", NULL,
                               vm->agent->config->qmp_timeout_ms, NULL,
-                              on_query_ft, vm);
+                              on_query_ft, q);
     }
 }
 
@@ -174,8 +182,8 @@ static void on_qmp_event(QftQmpClient *client, const char *name,
 
     (void)client;
     if (g_str_equal(name, "FT_STATE_CHANGE") && d) {
-        set_status(vm, json_object_get_string_member_with_default(
-            d, "status", "none"));
+        /* not the event's status: it may predate a synchronous command's
+         * reply already acted on; a fresh query-ft tells */
         query_ft(vm);
     } else if (g_str_equal(name, "FT_FENCED")) {
         g_message("vm %s: fenced by a promotion elsewhere: ending the old "
@@ -322,6 +330,7 @@ static gboolean protect(FtAgentVm *vm, GError **error)
     json_object_set_string_member(args, "pool", pool);
     json_object_set_int_member(args, "epoch-ms",
                                vm->agent->config->epoch_ms);
+    vm->state_serial++;
     r = qmp(vm, "ft-start", args, error);
     if (!r) {
         return FALSE;
@@ -521,15 +530,12 @@ void ftagent_vm_on_heartbeat(FtAgentVm *vm, const char *host, JsonObject *v)
     guint64 generation = json_object_get_int_member_with_default(
         v, "generation", 0);
 
-    if (g_str_equal(role, "primary") && generation >= vm->generation &&
-        g_strcmp0(host, vm->primary_host) != 0) {
-        if (vm->role == FTAGENT_LOCAL_PRIMARY && generation > vm->generation) {
+    if (g_str_equal(role, "primary") && generation > vm->generation) {
+        if (vm->role == FTAGENT_LOCAL_PRIMARY) {
             g_message("vm %s: %s runs it at generation %" G_GUINT64_FORMAT
                       ", above ours", vm->name, host, generation);
         }
-        if (generation > vm->generation || vm->role != FTAGENT_LOCAL_PRIMARY) {
-            ftagent_vm_set_primary(vm, host, generation);
-        }
+        ftagent_vm_set_primary(vm, host, generation);
     }
     if (g_strcmp0(vm->primary_host, me(vm)) == 0
         ? g_strcmp0(host, standby_host(vm)) == 0

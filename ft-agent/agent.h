@@ -67,7 +67,9 @@ struct FtAgentVm {
 
     /* Who is primary, as far as this agent knows. */
     char *primary_host;
-    guint64 generation;             /* of the primary's pool */
+    guint64 generation;             /* the VM's: 1 at the first boot, one
+                                     * more per promotion (pools restart
+                                     * at 1; this never goes back) */
     gboolean ever_started;          /* a primary ran once: never boot again */
 
     /* What runs here. */
@@ -85,6 +87,7 @@ struct FtAgentVm {
     guint64 last_pause_ns;
     gboolean ending;                /* killing a fenced/superseded primary */
     gint64 last_query;              /* monotonic us of the last query-ft */
+    guint64 state_serial;           /* bumped by ft-start, ft-promote */
     gint64 respawn_after;           /* standby: no new one before (mono us) */
     guint standby_deaths;
     guint boot_failures;            /* first boots that failed before ft-start */
@@ -105,6 +108,7 @@ struct FtAgentVm {
     guint64 death_epoch;            /* the commit epoch it read then */
     gint64 gasp_at;                 /* monotonic us of a last gasp, or 0 */
     gint64 gasp_fault_ns;
+    gint64 gasp_heard_ns;           /* CLOCK_REALTIME when it arrived */
     guint64 gasp_word;              /* the commit word at the last gasp */
     gint64 promote_retry_at;        /* status promoting: retry after */
     FtAgentTimeline *promote_timeline; /* the failover being retried */

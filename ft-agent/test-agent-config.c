@@ -62,8 +62,8 @@ START_TEST(good_file_defaults)
     ck_assert_str_eq(cfg->backend, "qemu");
     ck_assert_uint_eq(cfg->epoch_ms, 20);
     ck_assert_uint_eq(cfg->heartbeat_ms, 5);
-    ck_assert_uint_eq(cfg->peer_timeout_ms, 40);
-    ck_assert_uint_eq(cfg->lease_ms, 40);
+    ck_assert_uint_eq(cfg->peer_timeout_ms, 100);
+    ck_assert_uint_eq(cfg->lease_ms, 100);
     ck_assert_uint_eq(cfg->qmp_timeout_ms, 1000);
     ck_assert_uint_eq(cfg->respawn_ms, 500);
     ck_assert_str_eq(cfg->state_dir, "/var/lib/qemu-ft");
@@ -101,8 +101,8 @@ START_TEST(timeouts_follow_epoch_ms)
 
     ck_assert_msg(cfg, "%s", error ? error->message : "");
     ck_assert_uint_eq(cfg->heartbeat_ms, 25);
-    ck_assert_uint_eq(cfg->peer_timeout_ms, 200);
-    ck_assert_uint_eq(cfg->lease_ms, 200);
+    ck_assert_uint_eq(cfg->peer_timeout_ms, 500);
+    ck_assert_uint_eq(cfg->lease_ms, 500);
     ck_assert_uint_eq(cfg->qmp_timeout_ms, 5000);
     ck_assert_uint_eq(cfg->respawn_ms, 2500);
 }
@@ -137,8 +137,8 @@ START_TEST(bad_values_name_key_and_value)
             "1..10000");
     refused("epoch-ms = 20", "epoch-ms = 20ms", inv,
             "[agent] epoch-ms = '20ms'", "milliseconds");
-    refused("epoch-ms = 20", "epoch-ms = 20\nheartbeat-ms = 40", inv,
-            "[agent] heartbeat-ms = '40'", "peer-timeout-ms (40)");
+    refused("epoch-ms = 20", "epoch-ms = 20\nheartbeat-ms = 100", inv,
+            "[agent] heartbeat-ms = '100'", "peer-timeout-ms (100)");
     refused("epoch-ms = 20", "epoch-ms = 20\nepoch_ms = 30", unk,
             "[agent] epoch_ms = '30'", "unknown key");
     refused("epoch-ms = 20", "epoch-ms = 20\nstate-dir = var/lib", inv,
