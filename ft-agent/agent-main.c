@@ -96,9 +96,10 @@ static gboolean take_lock(FtAgent *agent, GError **error)
         g_file_get_contents(path, &holder, NULL, NULL);
         close(fd);
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
-                    "another ft-agentd (pid %s) runs on state-dir %s: %s",
+                    "another ft-agentd (pid %s) runs on state-dir %s (it "
+                    "holds %s: %s)",
                     holder && *holder ? g_strstrip(holder) : "?",
-                    agent->config->state_dir, g_strerror(e));
+                    agent->config->state_dir, path, g_strerror(e));
         return FALSE;
     }
     holder = g_strdup_printf("%d\n", getpid());
@@ -201,9 +202,11 @@ int main(int argc, char **argv)
     }
     if (check) {
         FtAgentKey key;
+        gboolean ok = ftagent_key_load(agent.config->key_file, &key, &error) &&
+                      ftagent_key_load(agent.config->token_file, &key, &error);
 
-        if (!ftagent_key_load(agent.config->key_file, &key, &error) ||
-            !ftagent_key_load(agent.config->token_file, &key, &error)) {
+        g_clear_pointer(&agent.config, ftagent_config_free);
+        if (!ok) {
             fprintf(stderr, "ft-agentd: %s\n", error->message);
             return EXIT_CONFIG;
         }
@@ -212,6 +215,7 @@ int main(int argc, char **argv)
     }
     if (!foreground && daemon(0, 0) < 0) {
         fprintf(stderr, "ft-agentd: daemon: %s\n", g_strerror(errno));
+        g_clear_pointer(&agent.config, ftagent_config_free);
         return 1;
     }
     if (!agent_setup(&agent, &error)) {
