@@ -158,7 +158,7 @@ int main(int argc, char **argv)
         { "deadline-ms", 0, 0, G_OPTION_ARG_INT64, &deadline_ms,
           "Give up after this long in all (0: none)", "MS" },
         { "log", 0, 0, G_OPTION_ARG_FILENAME, &log_path,
-          "Append \"<monotonic_us> <value>\" per acknowledged value", "FILE" },
+          "Append \"<realtime_us> <value>\" per acknowledged value", "FILE" },
         { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON summary", NULL },
         { NULL }
     };
@@ -222,7 +222,9 @@ int main(int argc, char **argv)
             st.last = value;
             st.acknowledged++;
             if (log) {
-                fprintf(log, "%" PRId64 " %" PRIu64 "\n", t, value);
+                /* wall clock, comparable with the agents' timelines */
+                fprintf(log, "%" PRId64 " %" PRIu64 "\n", g_get_real_time(),
+                        value);
                 fflush(log);
             }
             continue;
