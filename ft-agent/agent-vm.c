@@ -131,6 +131,23 @@ static void update_from_query(FtAgentVm *vm, JsonObject *info)
     set_status(vm, status);
 }
 
+/*
+ * A standby must be able to promote at any moment: one that does not
+ * answer query-ft within qmp-timeout-ms (frozen, wedged) or that left the
+ * standby state is ended, and its pidfd replaces it after respawn-ms;
+ * protection says "no-standby" on the primary's host meanwhile.
+ */
+static void standby_unhealthy(FtAgentVm *vm, const char *why)
+{
+    if (vm->role != FTAGENT_LOCAL_STANDBY || vm->failing_over ||
+        vm->promote_timeline || vm->ending) {
+        return;
+    }
+    g_warning("vm %s: the standby (pid %d) is unhealthy (%s): replacing it",
+              vm->name, vm->pid, why);
+    vm->agent->backend->kill(vm);
+}
+
 /* A query-ft in flight, and the state serial it was issued under: a
  * reply that overtook a state change (ft-start, ft-promote, answered
  * synchronously meanwhile) is stale and dropped. */
@@ -148,7 +165,11 @@ static void on_query_ft(GObject *source, GAsyncResult *res, gpointer data)
                                                       res, &error);
 
     if (!info) {
-        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        if (g_error_matches(error, QFT_QMP_ERROR, QFT_QMP_ERROR_TIMED_OUT) &&
+            vm->qmp == QFT_QMP_CLIENT(source) &&
+            q->serial == vm->state_serial) {
+            standby_unhealthy(vm, error->message);
+        } else if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
             g_debug("vm %s: query-ft: %s", vm->name, error->message);
         }
         return;
@@ -156,6 +177,13 @@ static void on_query_ft(GObject *source, GAsyncResult *res, gpointer data)
     if (vm->qmp == QFT_QMP_CLIENT(source) && q->serial == vm->state_serial &&
         JSON_NODE_HOLDS_OBJECT(info)) {
         update_from_query(vm, json_node_get_object(info));
+        if (vm->role == FTAGENT_LOCAL_STANDBY &&
+            g_strcmp0(vm->status, "standby") != 0) {
+            g_autofree char *why = g_strdup_printf("query-ft status '%s'",
+                                                   vm->status);
+
+            standby_unhealthy(vm, why);
+        }
     }
 }
 
@@ -414,6 +442,7 @@ static void start_standby(FtAgentVm *vm, const char *pool)
     if (!r) {
         goto fail;
     }
+    vm->state_serial++;         /* a query-ft from before says "none" */
     vm->lease = ftagent_lease_open(pool, &error);
     if (!vm->lease) {
         goto fail;
@@ -510,6 +539,10 @@ void ftagent_vm_tick(FtAgentVm *vm)
     case FTAGENT_LOCAL_STANDBY:
         if (mine) {
             break;      /* promoting: agent-failover.c */
+        }
+        if (g_get_monotonic_time() - vm->last_query >
+            vm->agent->config->respawn_ms * 1000ll) {
+            query_ft(vm);       /* the health check */
         }
         if (vm->peer_pool && g_strcmp0(vm->peer_pool, vm->pool) != 0 &&
             vm->peer_status) {

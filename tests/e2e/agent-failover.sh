@@ -11,6 +11,8 @@
 #   cut-link      only the management link is cut: the primary commits on,
 #                 nothing promotes (the suspicion is counted), link restored
 #   kill-standby  kill -9 the standby QEMU: replaced, protection restored
+#   freeze-standby  SIGSTOP the standby QEMU: its health check (query-ft
+#                 within qmp-timeout-ms) fails, it is replaced
 #   restart-agent kill -9 host-a's agent, restart it: it adopts the running
 #                 primary (same pid), nothing promotes
 #   last-gasp     host-a's primary frozen (SIGSTOP) and its out-of-band
@@ -148,6 +150,19 @@ kill-standby)
     agent_wait b '.role == "standby" and .status == "standby" and ."standby-deaths" == 1' 60
     agent_wait a '.protection == "protected"' 30
     [ "$(agent_qemu_pid b)" != "$pid_b" ] || qft_die "the standby was not replaced"
+    [ "$(agent_qemu_pid a)" = "$pid_a" ] || qft_die "the primary changed"
+    ok "standby replaced (pid $pid_b -> $(agent_qemu_pid b)), protection restored"
+    agent_client_more 50 60
+    ;;
+freeze-standby)
+    kill -STOP "$pid_b"
+    agent_wait b '."standby-deaths" == 1' 30
+    grep -q "the standby (pid $pid_b) is unhealthy" "$QFT_RUN/b/agent.log" ||
+        qft_die "no health-check failure logged for the frozen standby"
+    ok "frozen standby found unhealthy: $(grep -o "the standby (pid $pid_b) is unhealthy.*" "$QFT_RUN/b/agent.log" | head -1 | cut -c1-160)"
+    agent_wait b '.role == "standby" and .status == "standby"' 60
+    agent_wait a '.protection == "protected"' 30
+    [ "$(agent_qemu_pid b)" != "$pid_b" ] || qft_die "the frozen standby was not replaced"
     [ "$(agent_qemu_pid a)" = "$pid_a" ] || qft_die "the primary changed"
     ok "standby replaced (pid $pid_b -> $(agent_qemu_pid b)), protection restored"
     agent_client_more 50 60
