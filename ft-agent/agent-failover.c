@@ -131,13 +131,24 @@ static void promote(FtAgentVm *vm, FtAgentTimeline *t)
             ? json_object_get_string_member_with_default(
                   json_node_get_object(info), "status", "?") : "?";
 
-        t->error = g_strdup_printf("ft-promote: %s", error->message);
+        gboolean retrying = vm->promote_timeline == t;
+
+        t->error = g_strdup_printf("ft-promote: %s%s", error->message,
+            g_str_equal(status, "promoting") && !vm->death_reported
+            ? " (waiting for the old primary to give up its disk intent: "
+              "it does when it runs again, or its agent reports its QEMU "
+              "dead when it restarts; if its host is down for good, "
+              "confirm it: POST /v1/vms/VM/failover {\"old-primary-dead\": "
+              "true} here)" : "");
         if (g_str_equal(status, "promoting")) {
             /* the pool is ours (the old primary is fenced); the disk
              * intent or an I/O error holds the VM: retry */
             vm->promote_retry_at = g_get_monotonic_time() +
                                    vm->agent->config->lease_ms * 1000ll;
             vm->promote_timeline = t;
+            if (retrying) {
+                return;         /* logged at the first attempt */
+            }
         } else {
             vm->refused = TRUE;
             vm->promote_timeline = NULL;
@@ -248,6 +259,23 @@ void ftagent_failover_tick(FtAgentVm *vm)
     } else {
         vm->suspected = FALSE;
     }
+}
+
+/*
+ * The old primary is known dead: its agent found its QEMU gone, or an
+ * operator confirmed its host is down (manual fencing, as
+ * `stonith_admin --confirm`). A promotion waiting for its disk intent
+ * goes on at the next retry; otherwise the fault is judged now.
+ */
+void ftagent_failover_primary_dead(FtAgentVm *vm, FtAgentSource source,
+                                   const char *detail, guint64 epoch,
+                                   gint64 fault_ns)
+{
+    vm->death_epoch = epoch;
+    vm->death_reported = TRUE;
+    g_message("vm %s: the old primary is dead (%s: %s)", vm->name,
+              ftagent_source_name(source), detail);
+    ftagent_failover_fault(vm, source, detail, fault_ns);
 }
 
 void ftagent_failover_on_promoted(FtAgentVm *vm, const char *host,

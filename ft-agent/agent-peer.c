@@ -173,11 +173,9 @@ static void on_qemu_died(FtAgent *agent, const FtAgentMsg *msg)
     } else if (g_str_equal(reason, "ras")) {
         source = FTAGENT_SOURCE_RAS;
     }
-    vm->death_epoch = json_object_get_int_member_with_default(msg->payload,
-                                                              "epoch", 0);
-    vm->death_reported = TRUE;
-    ftagent_failover_fault(vm, source,
+    ftagent_failover_primary_dead(vm, source,
         json_object_get_string_member_with_default(msg->payload, "exit", ""),
+        json_object_get_int_member_with_default(msg->payload, "epoch", 0),
         json_object_get_int_member_with_default(msg->payload, "detected-ns",
                                                 msg->sent_ns));
 }

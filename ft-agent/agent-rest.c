@@ -325,10 +325,22 @@ static void handle_vm(FtAgent *agent, SoupServerMessage *msg,
             reply_error(msg, SOUP_STATUS_BAD_REQUEST, error->message);
             return;
         }
-        if (!ftagent_vm_request_failover(vm, FTAGENT_SOURCE_OPERATOR,
-                json_object_get_string_member_with_default(body, "detail",
-                                                           "operator request"),
-                &error)) {
+        const char *detail = json_object_get_string_member_with_default(
+            body, "detail", "operator request");
+
+        if (json_object_get_boolean_member_with_default(body,
+                                                        "old-primary-dead",
+                                                        FALSE)) {
+            if (vm->role != FTAGENT_LOCAL_STANDBY) {
+                reply_error(msg, SOUP_STATUS_CONFLICT,
+                            "old-primary-dead is told to the standby's host");
+                return;
+            }
+            ftagent_failover_primary_dead(vm, FTAGENT_SOURCE_OPERATOR, detail,
+                vm->lease ? ftpool_commit_epoch(vm->lease->word) : 0,
+                ftagent_now_real_ns());
+        } else if (!ftagent_vm_request_failover(vm, FTAGENT_SOURCE_OPERATOR,
+                                                detail, &error)) {
             reply_error(msg, SOUP_STATUS_CONFLICT, error->message);
             return;
         }

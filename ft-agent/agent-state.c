@@ -93,6 +93,10 @@ static void load_vm(FtAgentVm *vm, JsonObject *o)
     if (vm->pid <= 0 || !vm->qmp_path || !ftagent_vm_adopt(vm, &error)) {
         g_warning("vm %s: not adopting the %s of the previous agent: %s",
                   vm->name, role, error ? error->message : "no pid or QMP");
+        if (vm->role == FTAGENT_LOCAL_PRIMARY && vm->pool) {
+            /* a standby may be waiting for its disk intent: it is dead */
+            ftagent_vm_report_dead(vm, error ? error->message : "gone");
+        }
         ftagent_vm_drop_local(vm);
     }
 }

@@ -340,6 +340,35 @@ void ftagent_vm_local_died(FtAgentVm *vm, const char *exit)
     ftagent_vm_drop_local(vm);
 }
 
+/*
+ * A restarted agent found its primary QEMU gone (the host came back): say
+ * so, as the pidfd would have. A standby whose promotion waits for that
+ * primary's disk intent may go on; one whose pool still advances (another
+ * QEMU commits) ignores it, as every death report.
+ */
+void ftagent_vm_report_dead(FtAgentVm *vm, const char *why)
+{
+    g_autoptr(JsonObject) p = json_object_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(FtAgentLease) lease = ftagent_lease_open(vm->pool, &error);
+    guint64 word = lease ? ftagent_lease_sample(lease) : 0;
+
+    json_object_set_string_member(p, "vm", vm->name);
+    json_object_set_int_member(p, "pid", vm->pid);
+    json_object_set_int_member(p, "generation",
+                               ftpool_commit_generation(word));
+    json_object_set_int_member(p, "epoch", ftpool_commit_epoch(word));
+    json_object_set_int_member(p, "detected-ns", ftagent_now_real_ns());
+    json_object_set_string_member(p, "exit", "found dead by the restarted "
+                                  "agent");
+    json_object_set_string_member(p, "pool", vm->pool);
+    json_object_set_string_member(p, "reason", "qemu-death");
+    json_object_set_string_member(p, "detail", why);
+    ftagent_peer_broadcast(vm->agent, FTAGENT_MSG_QEMU_DIED, p);
+    g_message("vm %s: the primary QEMU (pid %d) of pool %s is gone; told "
+              "the peers", vm->name, vm->pid, vm->pool);
+}
+
 /* ---- starting ----------------------------------------------------------- */
 
 static char *new_pool_path(FtAgentVm *vm)

@@ -189,6 +189,7 @@ void ftagent_vm_set_primary(FtAgentVm *vm, const char *host,
                             guint64 generation);
 void ftagent_vm_drop_local(FtAgentVm *vm);
 gboolean ftagent_vm_adopt(FtAgentVm *vm, GError **error);
+void ftagent_vm_report_dead(FtAgentVm *vm, const char *why);
 
 /* agent-failover.c */
 void ftagent_failover_fault(FtAgentVm *vm, FtAgentSource source,
@@ -196,6 +197,9 @@ void ftagent_failover_fault(FtAgentVm *vm, FtAgentSource source,
 void ftagent_failover_on_promoted(FtAgentVm *vm, const char *host,
                                   JsonObject *payload);
 void ftagent_failover_tick(FtAgentVm *vm);
+void ftagent_failover_primary_dead(FtAgentVm *vm, FtAgentSource source,
+                                   const char *detail, guint64 epoch,
+                                   gint64 fault_ns);
 JsonArray *ftagent_failover_timelines_json(FtAgentVm *vm);
 void ftagent_timeline_free(FtAgentTimeline *t);
 void ftagent_latency_record(FtAgent *agent, FtAgentSource source,

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -40,6 +41,11 @@ static GStrv qemu_argv(FtAgentVm *vm, const char *pool, guint64 ram_offset)
     g_strv_builder_add(b, "-qmp");
     add_take(b, g_strdup_printf("unix:%s,server=on,wait=off",
                                            vm->qmp_path));
+    /* the operator's monitor (QEMU serves one client per socket and the
+     * agent holds the first): queries and debugging, never ft-* */
+    g_strv_builder_add(b, "-qmp");
+    add_take(b, g_strdup_printf("unix:%.*s.ops.qmp,server=on,wait=off",
+                                (int)strlen(vm->qmp_path) - 4, vm->qmp_path));
     g_strv_builder_addv(b, (const char **)vm->config->qemu_args);
     g_strv_builder_add_many(b, "-m", mem, NULL);
     if (pool) {

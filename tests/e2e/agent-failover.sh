@@ -8,6 +8,12 @@
 #   kill-host     host-a's processes killed and its links cut at once: host-b
 #                 promotes on heartbeat loss + a stopped pool (silent-host);
 #                 host-a comes back (agent restarted), protection resumes
+#   kill-host-intent  the same loss, the primary stopped inside its disk
+#                 apply first (fault point, through the operator's QMP
+#                 socket): host-b takes the pool over and waits (promoting:
+#                 a frozen primary would write on); 50 epochs later still
+#                 waiting; the operator confirms host-a is down: promoted,
+#                 every acknowledged value on the disk
 #   cut-link      only the management link is cut: the primary commits on,
 #                 nothing promotes (the suspicion is counted), link restored
 #   kill-standby  kill -9 the standby QEMU: replaced, protection restored
@@ -52,15 +58,8 @@ ok() { echo "ok - $*"; passed=$((passed + 1)); }
 
 disk=$QFT_RUN/disk.raw
 ft_disk_make raw "$disk"
-agent_configs "$guest" "$disk"
-agent_start a
-agent_start b
-
 # Protected: the primary on host-a, a standby attached on host-b.
-agent_wait a '.role == "primary" and .protection == "protected"' 240
-agent_wait b '.role == "standby" and .status == "standby"' 30
-for _ in $(seq 600); do grep -q 'qft-guest: ready' "$QFT_RUN/a/serial.log" 2>/dev/null && break; sleep 0.5; done
-grep -q 'qft-guest: ready' "$QFT_RUN/a/serial.log" || qft_die "the guest did not come up on host-a"
+agent_pair_up "$guest" "$disk"
 pool0=$(agent_vm a | jq -r .pool)
 ok "protected by the agents: primary on host-a (pool $pool0), standby on host-b"
 
@@ -96,6 +95,16 @@ promoted_on_b() {
     ok "host-b promoted vm0 (source $source): $(echo "$tl" | jq -r '"fault +0, detected +\((."detected-ns" - ."fault-ns") / 1e6) ms, fenced +\((."fenced-ns" - ."fault-ns") / 1e6) ms, running +\((."running-ns" - ."fault-ns") / 1e6) ms, announced +\((."announced-ns" - ."fault-ns") / 1e6) ms, epoch \(.epoch), generation \(.generation)"')"
 }
 
+# the standby on host-b was replaced by a new one, the primary is the same
+standby_replaced() {
+    agent_wait b '.role == "standby" and .status == "standby"' 60
+    agent_wait a '.protection == "protected"' 30
+    [ "$(agent_qemu_pid b)" != "$pid_b" ] || qft_die "the standby (pid $pid_b) was not replaced"
+    [ "$(agent_qemu_pid a)" = "$pid_a" ] || qft_die "the primary changed"
+    ok "standby replaced (pid $pid_b -> $(agent_qemu_pid b)), protection restored"
+    agent_client_more 50 60
+}
+
 reprotected_on_a() {
     agent_wait b '.protection == "protected"' 240
     agent_wait a '.role == "standby" and .status == "standby"' 30
@@ -117,10 +126,35 @@ kill-host)
     # the host dies: its processes and its links at once
     agent_host_links a down
     kill -9 "$(cat "$QFT_RUN/a/agent.pid")" "$pid_a"
+    # promoted, or waiting (promoting) for the disk intent a primary killed
+    # inside its disk apply never gives up: only host-a's return says it
+    # is dead (its restarted agent finds the QEMU gone and reports it)
+    agent_wait b '(.role == "primary" and .failovers == 1) or .status == "promoting"' 30
+    waited=$(agent_vm b | jq -r '.status == "promoting"')
+    # host-a back: its links, then its agent (its state names a dead QEMU)
+    agent_host_links a up
+    agent_start a
     promoted_on_b silent-host
+    [ "$waited" = false ] || ok "the promotion waited for the killed primary's disk intent until host-a's agent reported its QEMU dead"
     latency_exported silent-host
     agent_client_more 50 60
-    # host-a back: its links, then its agent (its state names a dead QEMU)
+    reprotected_on_a
+    ;;
+kill-host-intent)
+    ops=$(ls "$QFT_RUN"/a/run/*-primary-*.ops.qmp | tail -n1)
+    "$QFT_QMP" "$ops" x-ft-fault-point '{"point": "disk-apply", "stop": true}' \
+        --wait-event FT_FAULT_POINT >/dev/null || qft_die "the disk-apply fault point was not reached"
+    agent_host_links a down
+    kill -9 "$(cat "$QFT_RUN/a/agent.pid")" "$pid_a"
+    agent_wait b '.status == "promoting"' 30
+    sleep $(( QFT_EPOCH_MS * 50 / 1000 + 1 ))
+    agent_wait b '.status == "promoting" and .role == "standby" and .failovers == 0' 5
+    why=$(agent_vm b | jq -r '.timelines[-1].error')
+    echo "$why" | grep -q "old-primary-dead" || qft_die "the waiting promotion does not say how to go on: $why"
+    ok "primary killed holding its disk intent: host-b took the pool and waits (promoting) 50 epochs later: $(echo "$why" | cut -c1-120)..."
+    agent_api b "/v1/vms/$QFT_TAG-vm/failover" -X POST -d '{"old-primary-dead": true, "detail": "host-a powered off"}' >/dev/null
+    promoted_on_b silent-host
+    agent_client_more 50 60
     agent_host_links a up
     agent_start a
     reprotected_on_a
@@ -147,12 +181,8 @@ kill-standby)
     kill -9 "$pid_b"
     agent_wait a '.protection != "protected"' 10
     ok "standby killed: host-a reports protection '$(agent_vm a | jq -r .protection)'"
-    agent_wait b '.role == "standby" and .status == "standby" and ."standby-deaths" == 1' 60
-    agent_wait a '.protection == "protected"' 30
-    [ "$(agent_qemu_pid b)" != "$pid_b" ] || qft_die "the standby was not replaced"
-    [ "$(agent_qemu_pid a)" = "$pid_a" ] || qft_die "the primary changed"
-    ok "standby replaced (pid $pid_b -> $(agent_qemu_pid b)), protection restored"
-    agent_client_more 50 60
+    agent_wait b '."standby-deaths" == 1' 60
+    standby_replaced
     ;;
 freeze-standby)
     kill -STOP "$pid_b"
@@ -160,12 +190,7 @@ freeze-standby)
     grep -q "the standby (pid $pid_b) is unhealthy" "$QFT_RUN/b/agent.log" ||
         qft_die "no health-check failure logged for the frozen standby"
     ok "frozen standby found unhealthy: $(grep -o "the standby (pid $pid_b) is unhealthy.*" "$QFT_RUN/b/agent.log" | head -1 | cut -c1-160)"
-    agent_wait b '.role == "standby" and .status == "standby"' 60
-    agent_wait a '.protection == "protected"' 30
-    [ "$(agent_qemu_pid b)" != "$pid_b" ] || qft_die "the frozen standby was not replaced"
-    [ "$(agent_qemu_pid a)" = "$pid_a" ] || qft_die "the primary changed"
-    ok "standby replaced (pid $pid_b -> $(agent_qemu_pid b)), protection restored"
-    agent_client_more 50 60
+    standby_replaced
     ;;
 restart-agent)
     agent_kill a
@@ -261,7 +286,7 @@ esac
 agent_client_check
 agent_capture_stop
 case $scenario in
-kill-qemu|kill-host|last-gasp|ras|operator|protocol)
+kill-qemu|kill-host|kill-host-intent|last-gasp|ras|operator|protocol)
     one=$(agent_one_primary a b) || exit 1
     ok "exactly one primary: $one"
     ;;

@@ -7,6 +7,7 @@
 #                                 link host-a <-> host-b (10.99.0.0/24) that
 #                                 the agents' peer protocol uses
 #   agent_configs GUEST_DIR DISK  key, token, one agent.conf per host
+#   agent_pair_up GUEST_DIR DISK  the above, both agents, protected, guest up
 #   agent_start a|b / agent_kill a|b
 #   agent_api a|b PATH [curl args]   REST through the control socket
 #   agent_vm a|b                  the VM's JSON on that agent
@@ -93,6 +94,23 @@ agent_start() {
     qft_die "ft-agentd on host-$h did not open its control socket in 10 s"
 }
 
+# agent_pair_up GUEST_DIR DISK: configurations, both agents, and waits
+# until host-a's primary is protected by host-b's standby and the guest's
+# service is up
+agent_pair_up() {
+    local guest=$1 disk=$2
+    agent_configs "$guest" "$disk"
+    agent_start a
+    agent_start b
+    agent_wait a '.role == "primary" and .protection == "protected"' 240
+    agent_wait b '.role == "standby" and .status == "standby"' 30
+    for _ in $(seq 600); do
+        grep -q 'qft-guest: ready' "$QFT_RUN/a/serial.log" 2>/dev/null && return 0
+        sleep 0.5
+    done
+    qft_die "the guest did not come up on host-a"
+}
+
 agent_kill() { kill -9 "$(cat "$QFT_RUN/$1/agent.pid")" 2>/dev/null || true; }
 
 agent_api() {
@@ -121,11 +139,12 @@ agent_wait() {
 
 agent_qemu_pid() { agent_vm "$1" | jq -r '."qemu-pid"'; }
 
-# The counter client, reconnecting across the failover; acks logged.
+# The counter client, reconnecting across the failover; acks logged. Its
+# deadline (the whole run) is only a backstop: the waits below bound a test.
 agent_client_start() {
     local client=$1
     qft_in client "$client" --host "$QFT_GUEST_IP" --count 100000000 --timeout-ms 2000 \
-        --reconnect --deadline-ms 15000 --log "$QFT_RUN/acks" --json \
+        --reconnect --deadline-ms 900000 --log "$QFT_RUN/acks" --json \
         >"$QFT_RUN/client.json" 2>"$QFT_RUN/client.err" &
     AGENT_CLIENT_PID=$!
 }
