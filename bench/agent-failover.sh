@@ -18,6 +18,7 @@ top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 build=$(readlink -f "${1:-$top/build}")
 runs=${QFT_BENCH_RUNS:-15}
 export QFT_QMP=$build/tools/qmp/qft-qmp
+export QFT_AGENT_TIMEOUT_EPOCHS=5     # the agent's defaults, not the tests' 10
 export QFT_AGENTD=$build/ft-agent/ft-agentd QFT_AGENT_SEND=$build/ft-agent/ft-agent-send
 client=$build/tools/counter-client/qft-counter-client
 guest=${QFT_GUEST_DIR:-/var/cache/qemu-ft/guest/out}

@@ -142,8 +142,14 @@ kill-host)
     ;;
 kill-host-intent)
     ops=$(ls "$QFT_RUN"/a/run/*-primary-*.ops.qmp | tail -n1)
-    "$QFT_QMP" "$ops" x-ft-fault-point '{"point": "disk-apply", "stop": true}' \
-        --wait-event FT_FAULT_POINT >/dev/null || qft_die "the disk-apply fault point was not reached"
+    # stop=true: the QEMU SIGSTOPs itself there, holding the disk intent
+    "$QFT_QMP" "$ops" x-ft-fault-point '{"point": "disk-apply", "stop": true}' >/dev/null ||
+        qft_die "x-ft-fault-point on $ops failed"
+    for _ in $(seq 300); do
+        grep -q '^State:.*T' "/proc/$pid_a/status" 2>/dev/null && break
+        sleep 0.1
+    done
+    grep -q '^State:.*T' "/proc/$pid_a/status" || qft_die "the primary never stopped at its disk-apply fault point"
     agent_host_links a down
     kill -9 "$(cat "$QFT_RUN/a/agent.pid")" "$pid_a"
     agent_wait b '.status == "promoting"' 30

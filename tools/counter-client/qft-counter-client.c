@@ -231,6 +231,17 @@ int main(int argc, char **argv)
         }
         st.errors++;
         if (fd >= 0) {
+            /*
+             * Abandon it with a reset, not a FIN: the kernel would go on
+             * retransmitting the unanswered request for minutes, and a
+             * copy landing in the guest after we moved to a new connection
+             * would be an increment between two answers there that no
+             * request of ours on it asked for.
+             */
+            struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
+
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close,
+                       sizeof(abort_close));
             close(fd);
             fd = -1;
         }
