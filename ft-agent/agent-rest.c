@@ -97,9 +97,9 @@ static void metric_vm(GString *s, FtAgent *agent, FtAgentVm *vm)
                            vm->name, age);
     g_string_append_printf(s, "ftagent_vm_checkpoint_pause_seconds{vm=\"%s\"} "
                            "%.9f\n", vm->name, vm->last_pause_ns / 1e9);
-    g_string_append_printf(s, "ftagent_vm_sync_done_pages{vm=\"%s\"} %"
+    g_string_append_printf(s, "ftagent_vm_sync_done_bytes{vm=\"%s\"} %"
                            G_GUINT64_FORMAT "\n", vm->name, vm->sync_done);
-    g_string_append_printf(s, "ftagent_vm_sync_total_pages{vm=\"%s\"} %"
+    g_string_append_printf(s, "ftagent_vm_sync_total_bytes{vm=\"%s\"} %"
                            G_GUINT64_FORMAT "\n", vm->name, vm->sync_total);
     g_string_append_printf(s, "ftagent_vm_failovers_total{vm=\"%s\"} %"
                            G_GUINT64_FORMAT "\n", vm->name, vm->failovers);
@@ -125,10 +125,11 @@ char *ftagent_metrics_text(FtAgent *agent)
                     "checkpoint's pause.\n"
                     "# TYPE ftagent_vm_checkpoint_pause_seconds gauge\n"
                     "# TYPE ftagent_vm_protected gauge\n"
-                    "# HELP ftagent_vm_sync_done_pages Initial sync: pages "
-                    "copied into the pool so far (of sync_total_pages).\n"
-                    "# TYPE ftagent_vm_sync_done_pages gauge\n"
-                    "# TYPE ftagent_vm_sync_total_pages gauge\n"
+                    "# HELP ftagent_vm_sync_done_bytes Initial sync: bytes "
+                    "of RAM copied into the pool so far (of "
+                    "sync_total_bytes).\n"
+                    "# TYPE ftagent_vm_sync_done_bytes gauge\n"
+                    "# TYPE ftagent_vm_sync_total_bytes gauge\n"
                     "# TYPE ftagent_vm_generation gauge\n"
                     "# TYPE ftagent_vm_failovers_total counter\n"
                     "# TYPE ftagent_vm_standby_deaths_total counter\n");

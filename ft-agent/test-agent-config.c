@@ -4,7 +4,7 @@
  * bad value refused with an error naming the group, the key and the value.
  * Each bad file differs from the good one in one line.
  */
-#include <check.h>
+#include "qft-check.h"
 #include <string.h>
 
 #include "agent-config.h"
@@ -272,8 +272,6 @@ int main(void)
 {
     Suite *s = suite_create("agent-config");
     TCase *tc = tcase_create("config");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, good_file_defaults);
     tcase_add_test(tc, timeouts_follow_epoch_ms);
@@ -283,9 +281,5 @@ int main(void)
     tcase_add_test(tc, missing_file_is_named);
     tcase_add_test(tc, example_documents_the_defaults);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return qft_check_run(s);
 }

@@ -3,7 +3,7 @@
  * The decision table of docs/design.md ("When the agent promotes"), row by
  * row. Each row differs from the promoting row in one fact.
  */
-#include <check.h>
+#include "qft-check.h"
 
 #include "agent-decide.h"
 
@@ -121,8 +121,6 @@ int main(void)
 {
     Suite *s = suite_create("agent-decide");
     TCase *tc = tcase_create("table");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, row_dead_and_stopped_promotes);
     tcase_add_test(tc, row_silent_and_stopped_promotes);
@@ -135,9 +133,5 @@ int main(void)
     tcase_add_test(tc, row_nothing_committed_refuses);
     tcase_add_test(tc, names);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return qft_check_run(s);
 }

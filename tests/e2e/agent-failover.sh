@@ -111,7 +111,10 @@ reprotected_on_a() {
     local pool1
     pool1=$(agent_vm b | jq -r .pool)
     [ "$pool1" != "$pool0" ] || qft_die "re-protection reused the promoted VM's pool $pool0"
-    ok "re-protected without an operator: primary on host-b (new pool $pool1), standby on host-a"
+    sync=$(agent_vm b | jq -r 'select(."sync-total" > 0 and ."sync-done" == ."sync-total") | "\(."sync-done")/\(."sync-total")"')
+    [ -n "$sync" ] && [ "$(agent_metric b "ftagent_vm_sync_total_bytes{vm=\"$QFT_TAG-vm\"}")" -gt 0 ] ||
+        qft_die "re-protection: no initial sync progress reported: $(agent_vm b | jq -c '{"sync-done", "sync-total"}')"
+    ok "re-protected without an operator: primary on host-b (new pool $pool1, initial sync $sync bytes), standby on host-a"
 }
 
 case $scenario in

@@ -2,7 +2,7 @@
  * Copyright (c) 2026 qemu-ft developers
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <check.h>
+#include "qft-check.h"
 #include <string.h>
 
 #include "counter-check.h"
@@ -57,15 +57,9 @@ int main(void)
 {
     Suite *s = suite_create("counter-check");
     TCase *tc = tcase_create("rule");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_parse);
     tcase_add_test(tc, test_rule);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return qft_check_run(s);
 }

@@ -4,7 +4,7 @@
  * thread serving one connection on a unix socket in a temporary directory,
  * sending exactly the bytes each test scripts, well-formed or not.
  */
-#include <check.h>
+#include "qft-check.h"
 #include <string.h>
 
 #include <gio/gunixsocketaddress.h>
@@ -831,11 +831,5 @@ static Suite *client_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(client_suite());
-    int failed;
-
-    srunner_run_all(runner, CK_ENV);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return qft_check_run(client_suite());
 }

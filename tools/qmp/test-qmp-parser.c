@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests: QMP framing and classification on crafted byte buffers. */
-#include <check.h>
+#include "qft-check.h"
 #include <string.h>
 
 #include "qmp-error.h"
@@ -344,11 +344,5 @@ static Suite *parser_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(parser_suite());
-    int failed;
-
-    srunner_run_all(runner, CK_ENV);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return qft_check_run(parser_suite());
 }

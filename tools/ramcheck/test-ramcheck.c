@@ -5,7 +5,7 @@
  * Copyright (c) 2026 qemu-ft developers
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <check.h>
+#include "qft-check.h"
 #include <string.h>
 
 #include "ramcheck.h"
@@ -206,8 +206,6 @@ int main(void)
 {
     Suite *s = suite_create("ramcheck");
     TCase *tc = tcase_create("image");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_encode_decode);
     tcase_add_test(tc, test_valid_one_cpu);
@@ -218,9 +216,5 @@ int main(void)
     tcase_add_test(tc, test_cpus);
     tcase_add_test(tc, test_not_an_image);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return qft_check_run(s);
 }
