@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -696,6 +697,12 @@ JsonObject *ftagent_vm_to_json(FtAgentVm *vm)
         ftpool_commit_epoch(ftagent_lease_sample(vm->lease)) : vm->epoch);
     json_object_set_string_member(o, "pool", vm->pool ? vm->pool : "");
     json_object_set_int_member(o, "qemu-pid", vm->pid);
+    if (vm->pid && vm->qmp_path && g_str_has_suffix(vm->qmp_path, ".qmp")) {
+        g_autofree char *ops = g_strdup_printf(
+            "%.*s.ops.qmp", (int)strlen(vm->qmp_path) - 4, vm->qmp_path);
+
+        json_object_set_string_member(o, "ops-qmp", ops);   /* backend-qemu */
+    }
     json_object_set_int_member(o, "sync-done", vm->sync_done);
     json_object_set_int_member(o, "sync-total", vm->sync_total);
     json_object_set_int_member(o, "last-pause-ns", vm->last_pause_ns);

@@ -305,10 +305,10 @@ kill-qemu|kill-host|kill-host-intent|last-gasp|ras|operator|protocol)
     ;;
 esac
 ok "no acknowledged value lost on the wire: $(agent_client_acks) answers, each above the last"
-for h in a b; do
-    for p in $(ip netns pids "$(qft_ns $h)"); do kill -9 "$p" 2>/dev/null || true; done
-done
-sleep 1
+case $scenario in
+kill-qemu|kill-host|kill-host-intent|last-gasp|ras|operator|protocol) agent_end b ;;
+*) agent_end a ;;
+esac
 agent_disk_check "$disk"
 ok "every acknowledged value is on the guest's disk"
 echo "$passed passed, 0 failed"

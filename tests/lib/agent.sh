@@ -211,6 +211,26 @@ agent_one_primary() {
     echo "host-$new first frame $first, host-$old last ${last:-none}"
 }
 
+# agent_end HOST: ends everything: the agents first (nothing restarts or
+# fails over), then the primary on HOST ends its protection cleanly through
+# its operator QMP socket (ft-stop writes the journaled writes of its last
+# commits to the images, which a kill -9 would leave to a promotion's redo)
+# and quits, then every process of both hosts
+agent_end() {
+    local h=$1 ops pid i
+    ops=$(agent_vm "$h" | jq -r '."ops-qmp" // empty')
+    pid=$(agent_qemu_pid "$h")
+    kill -9 "$(cat "$QFT_RUN/a/agent.pid")" "$(cat "$QFT_RUN/b/agent.pid")" 2>/dev/null || true
+    [ -n "$ops" ] || qft_die "host-$h's agent names no operator QMP socket"
+    "$QFT_QMP" "$ops" ft-stop >/dev/null || qft_die "ft-stop on host-$h's primary failed"
+    "$QFT_QMP" "$ops" quit >/dev/null 2>&1 || true
+    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for h in a b; do
+        for i in $(ip netns pids "$(qft_ns $h)"); do kill -9 "$i" 2>/dev/null || true; done
+    done
+    sleep 0.5
+}
+
 # The guest's disk holds every acknowledged value (after every QEMU ended).
 agent_disk_check() {
     local disk=$1 missing
