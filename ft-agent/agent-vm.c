@@ -297,35 +297,40 @@ static gboolean watch_pid(FtAgentVm *vm, GError **error)
     return TRUE;
 }
 
+/* qemu-died (docs/protocol.md) for the local primary, to every peer;
+ * word: the pool's commit word read after the exit. */
+static void tell_death(FtAgentVm *vm, guint64 word, const char *exit,
+                       FtAgentSource source, const char *detail)
+{
+    g_autoptr(JsonObject) p = json_object_new();
+
+    json_object_set_string_member(p, "vm", vm->name);
+    json_object_set_int_member(p, "pid", vm->pid);
+    json_object_set_int_member(p, "generation",
+                               ftpool_commit_generation(word));
+    json_object_set_int_member(p, "epoch", ftpool_commit_epoch(word));
+    json_object_set_int_member(p, "detected-ns", ftagent_now_real_ns());
+    json_object_set_string_member(p, "exit", exit);
+    json_object_set_string_member(p, "pool", vm->pool ? vm->pool : "");
+    json_object_set_string_member(p, "reason", ftagent_source_name(source));
+    if (detail) {
+        json_object_set_string_member(p, "detail", detail);
+    }
+    ftagent_peer_broadcast(vm->agent, FTAGENT_MSG_QEMU_DIED, p);
+}
+
 /* The primary's QEMU exited: tell the standby's host at once (the hot path:
  * no QMP, no disk before the datagram). */
 void ftagent_vm_local_died(FtAgentVm *vm, const char *exit)
 {
-    gint64 now = ftagent_now_real_ns();
-
     if (vm->role == FTAGENT_LOCAL_PRIMARY && vm->ending) {
         g_message("vm %s: the fenced or superseded primary (pid %d) %s",
                   vm->name, vm->pid, exit);
     } else if (vm->role == FTAGENT_LOCAL_PRIMARY) {
-        g_autoptr(JsonObject) p = json_object_new();
-        guint64 word = vm->lease ? ftagent_lease_sample(vm->lease) : 0;
-
-        json_object_set_string_member(p, "vm", vm->name);
-        json_object_set_int_member(p, "pid", vm->pid);
-        json_object_set_int_member(p, "generation",
-                                   ftpool_commit_generation(word));
-        json_object_set_int_member(p, "epoch", ftpool_commit_epoch(word));
-        json_object_set_int_member(p, "detected-ns", now);
-        json_object_set_string_member(p, "exit", exit);
-        json_object_set_string_member(p, "pool", vm->pool ? vm->pool : "");
-        json_object_set_string_member(
-            p, "reason", ftagent_source_name(vm->pending_source ?
-                                             vm->pending_source :
-                                             FTAGENT_SOURCE_QEMU_DEATH));
-        if (vm->pending_reason) {
-            json_object_set_string_member(p, "detail", vm->pending_reason);
-        }
-        ftagent_peer_broadcast(vm->agent, FTAGENT_MSG_QEMU_DIED, p);
+        tell_death(vm, vm->lease ? ftagent_lease_sample(vm->lease) : 0, exit,
+                   vm->pending_source ? vm->pending_source
+                                      : FTAGENT_SOURCE_QEMU_DEATH,
+                   vm->pending_reason);
         g_message("vm %s: primary QEMU (pid %d) %s; told the peers", vm->name,
                   vm->pid, exit);
     } else if (vm->role == FTAGENT_LOCAL_STANDBY) {
@@ -349,23 +354,12 @@ void ftagent_vm_local_died(FtAgentVm *vm, const char *exit)
  */
 void ftagent_vm_report_dead(FtAgentVm *vm, const char *why)
 {
-    g_autoptr(JsonObject) p = json_object_new();
     g_autoptr(GError) error = NULL;
     g_autoptr(FtAgentLease) lease = ftagent_lease_open(vm->pool, &error);
-    guint64 word = lease ? ftagent_lease_sample(lease) : 0;
 
-    json_object_set_string_member(p, "vm", vm->name);
-    json_object_set_int_member(p, "pid", vm->pid);
-    json_object_set_int_member(p, "generation",
-                               ftpool_commit_generation(word));
-    json_object_set_int_member(p, "epoch", ftpool_commit_epoch(word));
-    json_object_set_int_member(p, "detected-ns", ftagent_now_real_ns());
-    json_object_set_string_member(p, "exit", "found dead by the restarted "
-                                  "agent");
-    json_object_set_string_member(p, "pool", vm->pool);
-    json_object_set_string_member(p, "reason", "qemu-death");
-    json_object_set_string_member(p, "detail", why);
-    ftagent_peer_broadcast(vm->agent, FTAGENT_MSG_QEMU_DIED, p);
+    tell_death(vm, lease ? ftagent_lease_sample(lease) : 0,
+               "found dead by the restarted agent", FTAGENT_SOURCE_QEMU_DEATH,
+               why);
     g_message("vm %s: the primary QEMU (pid %d) of pool %s is gone; told "
               "the peers", vm->name, vm->pid, vm->pool);
 }
