@@ -2,7 +2,8 @@
  * The counter service's answers and the rule every client checks: each
  * acknowledged value is above the last one, and exactly one above it unless
  * the client reconnected in between (an unanswered request may or may not
- * have been counted).
+ * have been counted) or other connections share the counter (--connections:
+ * their increments come in between).
  *
  * Copyright (c) 2026 qemu-ft developers
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -27,6 +28,7 @@ typedef struct QftCounterState {
     gboolean have_last;
     uint64_t last;
     gboolean reconnected;           /* since the last acknowledged value */
+    gboolean shared;                /* other connections count too */
 } QftCounterState;
 
 /* "123" (no newline) -> 123; anything else is an error naming it. */

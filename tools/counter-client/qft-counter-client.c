@@ -1,10 +1,13 @@
 /*
  * qft-counter-client: closed-loop client of the test guest's counter
  * service.  Sends one line, waits for the answer, checks it (see
- * counter-check.h), repeats --count times.
+ * counter-check.h), repeats --count times.  With --connections N (a
+ * benchmark's load), N connections do so concurrently, each closed-loop,
+ * until --count answers in all or the deadline.
  *
  *   qft-counter-client --host H [--port 7000] [--count N] [--timeout-ms T]
  *                      [--reconnect] [--deadline-ms D] [--log FILE] [--json]
+ *                      [--connections N]
  *
  * Exit 0: every request acknowledged, no violation; 1: a violation, or not
  * every request acknowledged; 2: usage.
@@ -30,6 +33,8 @@
 typedef struct Stats {
     uint64_t acknowledged, first, last, reconnects, errors, violations;
     int64_t max_gap_us;
+    int64_t elapsed_us;
+    GArray *latency_us;         /* int64_t per acknowledged request */
 } Stats;
 
 static int64_t now_us(void)
@@ -117,7 +122,27 @@ static gboolean request(int fd, int timeout_ms, char *line, size_t size,
     }
 }
 
-static void print_json(gint64 requested, const Stats *st)
+static int cmp_int64(gconstpointer a, gconstpointer b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The @pct percentile of the latencies (sorts them); 0 if none. */
+static int64_t percentile(GArray *lat, double pct)
+{
+    guint i;
+
+    if (!lat->len) {
+        return 0;
+    }
+    g_array_sort(lat, cmp_int64);
+    i = (guint)(pct / 100.0 * (lat->len - 1) + 0.5);
+    return g_array_index(lat, int64_t, MIN(i, lat->len - 1));
+}
+
+static void print_json(gint64 requested, gint connections, const Stats *st)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autoptr(JsonNode) root = NULL;
@@ -134,6 +159,10 @@ static void print_json(gint64 requested, const Stats *st)
     MEMBER("errors", st->errors);
     MEMBER("max_gap_ms", st->max_gap_us / 1000);
     MEMBER("violations", st->violations);
+    MEMBER("connections", connections);
+    MEMBER("elapsed_us", st->elapsed_us);
+    MEMBER("latency_p50_us", percentile(st->latency_us, 50));
+    MEMBER("latency_p99_us", percentile(st->latency_us, 99));
 #undef MEMBER
     json_builder_end_object(b);
     root = json_builder_get_root(b);
@@ -141,10 +170,148 @@ static void print_json(gint64 requested, const Stats *st)
     printf("%s\n", text);
 }
 
+/*
+ * --connections N: every connection sends its next request as soon as
+ * its answer came, all at once through poll().  A failed connection ends
+ * the run (a benchmark's load does not reconnect).
+ */
+typedef struct Conn {
+    QftCounterState state;
+    int64_t sent;               /* its request went out */
+    size_t got;
+    char line[64];
+} Conn;
+
+static gboolean send_request(int fd, gint i, Stats *st)
+{
+    static const char req[] = "inc\n";
+
+    if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == sizeof(req) - 1) {
+        return TRUE;
+    }
+    fprintf(stderr, "qft-counter-client: connection %d: send: %s\n", i,
+            g_strerror(errno));
+    st->errors++;
+    return FALSE;
+}
+
+/* Connection @i is readable: FALSE ends the run (an error or violation). */
+static gboolean take_answer(int fd, gint i, Conn *c, Stats *st)
+{
+    g_autoptr(GError) err = NULL;
+    ssize_t r = recv(fd, c->line + c->got, sizeof(c->line) - 1 - c->got, 0);
+    uint64_t value;
+    int64_t t, lat;
+    char *nl;
+
+    if (r <= 0) {
+        fprintf(stderr, "qft-counter-client: connection %d %s\n", i,
+                r == 0 ? "closed" : g_strerror(errno));
+        st->errors++;
+        return FALSE;
+    }
+    c->got += r;
+    c->line[c->got] = 0;
+    nl = memchr(c->line, '\n', c->got);
+    if (!nl) {
+        if (c->got < sizeof(c->line) - 1) {
+            return TRUE;
+        }
+        fprintf(stderr, "qft-counter-client: connection %d: answer too "
+                "long\n", i);
+        st->errors++;
+        return FALSE;
+    }
+    *nl = 0;
+    if (nl != c->line + c->got - 1) {
+        fprintf(stderr, "qft-counter-client: connection %d: more than one "
+                "answer to one request\n", i);
+        st->violations++;
+        return FALSE;
+    }
+    if (!qft_counter_parse(c->line, &value, &err) ||
+        !qft_counter_accept(&c->state, value, &err)) {
+        fprintf(stderr, "qft-counter-client: connection %d: %s\n", i,
+                err->message);
+        st->violations++;
+        return FALSE;
+    }
+    c->got = 0;
+    t = now_us();
+    lat = t - c->sent;
+    g_array_append_val(st->latency_us, lat);
+    st->max_gap_us = MAX(st->max_gap_us, lat);
+    if (!st->acknowledged) {
+        st->first = value;
+    }
+    st->last = MAX(st->last, value);
+    st->acknowledged++;
+    c->sent = t;
+    return send_request(fd, i, st);
+}
+
+/*
+ * --connections N: every connection sends its next request as soon as
+ * its answer came, all through one poll().  A failed connection ends the
+ * run (a benchmark's load does not reconnect).
+ */
+static void run_many(const struct sockaddr_in *sa, gint connections,
+                     gint64 count, int timeout_ms, gint64 deadline_ms,
+                     Stats *st)
+{
+    g_autofree struct pollfd *p = g_new0(struct pollfd, connections);
+    g_autofree Conn *c = g_new0(Conn, connections);
+    int64_t start = now_us();
+    gint i, open = 0;
+
+    for (i = 0; i < connections; i++) {
+        g_autoptr(GError) err = NULL;
+
+        p[i].fd = connect_to(sa, timeout_ms, &err);
+        p[i].events = POLLIN;
+        c[i].state.shared = TRUE;
+        if (p[i].fd < 0) {
+            fprintf(stderr, "qft-counter-client: connection %d: %s\n", i,
+                    err->message);
+            st->errors++;
+            goto out;
+        }
+        open++;
+    }
+    for (i = 0; i < connections; i++) {
+        c[i].sent = now_us();
+        if (!send_request(p[i].fd, i, st)) {
+            goto out;
+        }
+    }
+    while ((gint64)st->acknowledged < count) {
+        if (deadline_ms && now_us() - start > deadline_ms * 1000) {
+            break;
+        }
+        if (poll(p, connections, timeout_ms) <= 0) {
+            fprintf(stderr, "qft-counter-client: no answer on any of %d "
+                    "connections within %d ms\n", connections, timeout_ms);
+            st->errors++;
+            break;
+        }
+        for (i = 0; i < connections; i++) {
+            if ((p[i].revents & (POLLIN | POLLERR | POLLHUP)) &&
+                !take_answer(p[i].fd, i, &c[i], st)) {
+                goto out;
+            }
+        }
+    }
+out:
+    st->elapsed_us = now_us() - start;
+    for (i = 0; i < open; i++) {
+        close(p[i].fd);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_autofree char *host = NULL, *log_path = NULL;
-    gint port = 7000, timeout_ms = 5000;
+    gint port = 7000, timeout_ms = 5000, connections = 1;
     gint64 count = 1, deadline_ms = 0;
     gboolean json = FALSE, reconnect = FALSE;
     GOptionEntry entries[] = {
@@ -160,13 +327,15 @@ int main(int argc, char **argv)
         { "log", 0, 0, G_OPTION_ARG_FILENAME, &log_path,
           "Append \"<realtime_us> <value>\" per acknowledged value", "FILE" },
         { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON summary", NULL },
+        { "connections", 0, 0, G_OPTION_ARG_INT, &connections,
+          "Concurrent closed-loop connections (1)", "N" },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("");
     g_autoptr(GError) err = NULL;
     struct sockaddr_in sa = { .sin_family = AF_INET };
     QftCounterState state = { 0 };
-    Stats st = { 0 };
+    Stats st = { .latency_us = g_array_new(FALSE, FALSE, sizeof(int64_t)) };
     FILE *log = NULL;
     int64_t start = now_us(), last_ack = 0;
     int fd = -1;
@@ -180,9 +349,15 @@ int main(int argc, char **argv)
     }
     if (argc != 1 || !host || inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
         port < 1 || port > 65535 || count < 1 || timeout_ms < 1 ||
-        deadline_ms < 0) {
+        deadline_ms < 0 || connections < 1 || connections > 1024) {
         fprintf(stderr, "qft-counter-client: need --host IPV4, a port in "
-                "1..65535, --count >= 1, --timeout-ms >= 1\n");
+                "1..65535, --count >= 1, --timeout-ms >= 1, --connections "
+                "in 1..1024\n");
+        return 2;
+    }
+    if (connections > 1 && (reconnect || log_path)) {
+        fprintf(stderr, "qft-counter-client: --connections above 1 is a "
+                "benchmark's load: no --reconnect, no --log\n");
         return 2;
     }
     sa.sin_port = htons(port);
@@ -192,9 +367,13 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    while ((gint64)st.acknowledged < count) {
+    if (connections > 1) {
+        run_many(&sa, connections, count, timeout_ms, deadline_ms, &st);
+    }
+    while (connections == 1 && (gint64)st.acknowledged < count) {
         char line[64];
         uint64_t value;
+        int64_t t_req;
 
         if (deadline_ms && now_us() - start > deadline_ms * 1000) {
             fprintf(stderr, "qft-counter-client: deadline of %" G_GINT64_FORMAT
@@ -205,6 +384,7 @@ int main(int argc, char **argv)
         if (fd < 0) {
             fd = connect_to(&sa, timeout_ms, &err);
         }
+        t_req = now_us();
         if (fd >= 0 && request(fd, timeout_ms, line, sizeof(line), &err)) {
             if (!qft_counter_parse(line, &value, &err) ||
                 !qft_counter_accept(&state, value, &err)) {
@@ -212,7 +392,9 @@ int main(int argc, char **argv)
                 st.violations++;
                 break;
             }
-            int64_t t = now_us();
+            int64_t t = now_us(), lat = t - t_req;
+
+            g_array_append_val(st.latency_us, lat);
             if (st.acknowledged) {
                 st.max_gap_us = MAX(st.max_gap_us, t - last_ack);
             } else {
@@ -254,6 +436,9 @@ int main(int argc, char **argv)
         state.reconnected = TRUE;
         g_usleep(10 * 1000);
     }
+    if (connections == 1) {
+        st.elapsed_us = now_us() - start;
+    }
     if (fd >= 0) {
         close(fd);
     }
@@ -261,12 +446,13 @@ int main(int argc, char **argv)
         fclose(log);
     }
     if (json) {
-        print_json(count, &st);
+        print_json(count, connections, &st);
     } else {
         printf("%" PRIu64 " of %" G_GINT64_FORMAT " acknowledged, values %"
                PRIu64 "..%" PRIu64 ", %" PRIu64 " reconnects, max gap %"
                PRId64 " ms\n", st.acknowledged, count, st.first, st.last,
                st.reconnects, st.max_gap_us / 1000);
     }
+    g_array_free(st.latency_us, TRUE);
     return st.violations || (gint64)st.acknowledged < count ? 1 : 0;
 }

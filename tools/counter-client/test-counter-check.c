@@ -53,6 +53,23 @@ START_TEST(test_rule)
 }
 END_TEST
 
+/* Shared counter: gaps are other connections' increments, loss is not. */
+START_TEST(test_shared)
+{
+    QftCounterState s = { .shared = TRUE };
+    GError *err = NULL;
+
+    ck_assert(qft_counter_accept(&s, 10, NULL));
+    ck_assert(qft_counter_accept(&s, 25, NULL));    /* gap: others counted */
+    ck_assert(!qft_counter_accept(&s, 25, &err));   /* equal: still lost */
+    ck_assert_int_eq(err->code, QFT_COUNTER_ERROR_NOT_ABOVE);
+    g_clear_error(&err);
+    ck_assert(!qft_counter_accept(&s, 3, &err));
+    ck_assert_int_eq(err->code, QFT_COUNTER_ERROR_NOT_ABOVE);
+    g_clear_error(&err);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("counter-check");
@@ -60,6 +77,7 @@ int main(void)
 
     tcase_add_test(tc, test_parse);
     tcase_add_test(tc, test_rule);
+    tcase_add_test(tc, test_shared);
     suite_add_tcase(s, tc);
     return qft_check_run(s);
 }

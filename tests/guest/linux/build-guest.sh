@@ -2,12 +2,14 @@
 # Builds the Linux test guest, reproducibly, from Debian packages:
 #   build-guest.sh OUTDIR
 # OUTDIR gets vmlinuz, initramfs.cpio.gz and manifest.txt. Same inputs (the
-# two .debs, this script, init, counter-service.c, SOURCE_DATE_EPOCH) give a
-# byte-identical initramfs; a rerun with unchanged inputs does nothing.
+# two .debs, this script, init, counter-service.c, dirty-ram.c,
+# SOURCE_DATE_EPOCH) give a byte-identical initramfs; a rerun with unchanged
+# inputs does nothing.
 #
 # The guest: Debian bookworm's linux-image-6.1.0-*-amd64-unsigned (newest in
 # the archive, cached), busybox-static, the virtio/ext4 modules, /init (see
-# init.sh) and the static counter service (counter-service.c).
+# init.sh), the static counter service (counter-service.c) and memory
+# dirtier (dirty-ram.c).
 # Env: QFT_GUEST_CACHE (default /var/cache/qemu-ft/guest), SOURCE_DATE_EPOCH
 # (default 1700000000), QFT_GUEST_FORCE=1 rebuilds even if up to date.
 set -euo pipefail
@@ -76,7 +78,7 @@ kdeb=$(fetch "$kpkg")
 bdeb=$(fetch busybox-static)
 
 step="check inputs"
-inputs=$(cd "$here" && sha256sum "$kdeb" "$bdeb" build-guest.sh init.sh disk-io.sh counter-service.c |
+inputs=$(cd "$here" && sha256sum "$kdeb" "$bdeb" build-guest.sh init.sh disk-io.sh counter-service.c dirty-ram.c |
          sed "s|$cache/debs/||"
          echo "SOURCE_DATE_EPOCH=$epoch"
          # The host tools that shape the output bytes.
@@ -105,6 +107,10 @@ step="compile counter-service"
 gcc -static -O2 -Wall -Wextra -Werror -o "$work/counter-service" "$here/counter-service.c" ||
     die "gcc -static failed (is libc6-dev installed?)"
 
+step="compile dirty-ram"
+gcc -static -O2 -Wall -Wextra -Werror -o "$work/dirty-ram" "$here/dirty-ram.c" ||
+    die "gcc -static failed (is libc6-dev installed?)"
+
 step="assemble initramfs"
 root=$work/root
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,data,etc,lib/modules}
@@ -115,6 +121,7 @@ done
 install -m 0755 "$here/init.sh" "$root/init"
 install -m 0755 "$here/disk-io.sh" "$root/bin/qft-disk-io"
 install -m 0755 "$work/counter-service" "$root/bin/counter-service"
+install -m 0755 "$work/dirty-ram" "$root/bin/dirty-ram"
 # Modules in load order, with what modules.dep says they need first.
 want="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net virtio_blk crc16 crc32c_generic mbcache jbd2 ext4"
 moddir=$work/k/lib/modules/$kver

@@ -3,7 +3,9 @@
 # Kernel command line: qft.ip=ADDR/PREFIX (default 198.18.0.10/24),
 # qft.gw=ADDR (optional), qft.disk=DEVICE (optional: ext4, mounted on /data;
 # the counter service then logs to /data/counter.log and fsyncs each value,
-# and port 7001 takes qft-disk-io requests: see disk-io.sh).
+# and port 7001 takes qft-disk-io requests: see disk-io.sh), qft.dirty=MIB
+# (optional: dirty-ram writes every page of MIB MiB over and over and prints
+# "qft-dirty: N pages/s" each second).
 # Prints "qft-guest: ready ip=... service=7000" once the service listens,
 # and restarts the service whenever it exits. A guest that cannot keep the
 # contract (a module that does not load, no eth0, a bad address, a disk that
@@ -22,13 +24,14 @@ fail() {
     sleep 1000000
 }
 
-ip=198.18.0.10/24 gw='' disk=''
+ip=198.18.0.10/24 gw='' disk='' dirty=''
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
     case $arg in
         qft.ip=*) ip=${arg#qft.ip=} ;;
         qft.gw=*) gw=${arg#qft.gw=} ;;
         qft.disk=*) disk=${arg#qft.disk=} ;;
+        qft.dirty=*) dirty=${arg#qft.dirty=} ;;
     esac
 done
 
@@ -60,6 +63,10 @@ if [ -n "$disk" ]; then
     log="--log /data/counter.log"
     # Disk requests for tests (qft-disk-io): bursts of writes, checksums.
     nc -ll -p 7001 -e /bin/qft-disk-io &
+fi
+
+if [ -n "$dirty" ]; then
+    dirty-ram "$dirty" &
 fi
 
 ready=
