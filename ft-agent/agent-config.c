@@ -14,7 +14,7 @@
 G_DEFINE_QUARK(ftagent-config-error-quark, ftagent_config_error)
 
 static const char *agent_keys[] = {
-    "host", "backend", "epoch-ms", "heartbeat-ms", "peer-timeout-ms",
+    "host", "backend", "epoch-ms", "trigger", "heartbeat-ms", "peer-timeout-ms",
     "lease-ms", "qmp-timeout-ms", "respawn-ms", "state-dir", "run-dir",
     "pool-dir", "key-file", "control-socket", "rest-listen", "token-file",
     "qemu", "qemu-firmware", NULL,
@@ -237,6 +237,7 @@ void ftagent_config_free(FtAgentConfig *config)
     g_free(config->path);
     g_free(config->host_id);
     g_free(config->backend);
+    g_free(config->trigger);
     g_free(config->state_dir);
     g_free(config->run_dir);
     g_free(config->pool_dir);
@@ -264,8 +265,14 @@ static gboolean parse_agent(Ctx *c, FtAgentConfig *cfg)
     if (!check_keys(c, g, agent_keys) ||
         !get_string(c, g, "host", NULL, TRUE, &cfg->host_id) ||
         !get_string(c, g, "backend", "qemu", FALSE, &cfg->backend) ||
-        !get_ms(c, g, "epoch-ms", 20, 1, 10000, &cfg->epoch_ms)) {
+        !get_ms(c, g, "epoch-ms", 20, 1, 10000, &cfg->epoch_ms) ||
+        !get_string(c, g, "trigger", "output", FALSE, &cfg->trigger)) {
         return FALSE;
+    }
+    if (!g_str_equal(cfg->trigger, "output") &&
+        !g_str_equal(cfg->trigger, "timer")) {
+        return bad(c, g, "trigger", cfg->trigger, FTAGENT_CONFIG_ERROR_INVALID,
+                   "must be output or timer");
     }
     if (g_str_equal(cfg->backend, "libvirt")) {
         return bad(c, g, "backend", cfg->backend, FTAGENT_CONFIG_ERROR_INVALID,

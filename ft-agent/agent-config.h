@@ -42,6 +42,7 @@ typedef struct FtAgentConfig {
     char *host_id;              /* [agent] host, required, a [host:ID] */
     char *backend;              /* [agent] backend=qemu (only value for now) */
     guint epoch_ms;             /* [agent] epoch-ms=20 (1..10000): the knob */
+    char *trigger;              /* trigger=output (or timer): ft-start's */
     guint heartbeat_ms;         /* heartbeat-ms = max(1, epoch-ms / 4) */
     guint peer_timeout_ms;      /* peer-timeout-ms = 5 * epoch-ms */
     guint lease_ms;             /* lease-ms = 5 * epoch-ms */

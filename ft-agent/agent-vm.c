@@ -382,6 +382,8 @@ static gboolean protect(FtAgentVm *vm, GError **error)
     json_object_set_string_member(args, "pool", pool);
     json_object_set_int_member(args, "epoch-ms",
                                vm->agent->config->epoch_ms);
+    json_object_set_string_member(args, "trigger",
+                                  vm->agent->config->trigger);
     vm->state_serial++;
     r = qmp(vm, "ft-start", args, error);
     if (!r) {

@@ -147,6 +147,8 @@ START_TEST(bad_values_name_key_and_value)
             "[agent] backend = 'libvirt'", "not built");
     refused("epoch-ms = 20", "epoch-ms = 20\nbackend = xen", inv,
             "[agent] backend = 'xen'", "unknown backend");
+    refused("epoch-ms = 20", "epoch-ms = 20\ntrigger = sometimes", inv,
+            "[agent] trigger = 'sometimes'", "must be output or timer");
     refused("epoch-ms = 20", "epoch-ms = 20\nrest-listen = localhost:80", inv,
             "[agent] rest-listen = 'localhost:80'", "IP address");
     refused("host = a\n", "", mis, "[agent] host", "required");
@@ -217,7 +219,8 @@ START_TEST(example_documents_the_defaults)
     g_autoptr(GError) error = NULL;
     g_autoptr(FtAgentConfig) a = NULL, b = NULL;
     const char *keys[] = {
-        "backend", "epoch-ms", "heartbeat-ms", "peer-timeout-ms", "lease-ms",
+        "backend", "epoch-ms", "trigger", "heartbeat-ms", "peer-timeout-ms",
+        "lease-ms",
         "qmp-timeout-ms", "respawn-ms", "state-dir", "run-dir", "pool-dir",
         "key-file", "token-file", "control-socket", "rest-listen", "qemu",
         "qemu-firmware", NULL,
@@ -250,6 +253,7 @@ START_TEST(example_documents_the_defaults)
     ck_assert_msg(b, "%s", error ? error->message : "");
     ck_assert_str_eq(a->backend, b->backend);
     ck_assert_uint_eq(a->epoch_ms, b->epoch_ms);
+    ck_assert_str_eq(a->trigger, b->trigger);
     ck_assert_uint_eq(a->heartbeat_ms, b->heartbeat_ms);
     ck_assert_uint_eq(a->peer_timeout_ms, b->peer_timeout_ms);
     ck_assert_uint_eq(a->lease_ms, b->lease_ms);
