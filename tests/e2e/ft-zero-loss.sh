@@ -149,19 +149,28 @@ violated h1 && qft_die "held commit: an acknowledged value was lost: $summary"
     qft_die "held commit: the client stream did not resume after the failover: $summary"
 echo "ok - held inside a commit, output commit alone (queue=rx): no acknowledged value lost: $summary"
 passed=$((passed + 1))
+# control PREFIX MAX LABEL RUN-ARGS...: up to MAX runs of `run PREFIXk
+# RUN-ARGS` until the client sees an acknowledged value lost; dies if none
+# did, else counts a pass. A negative control expects the loss.
+control() {
+    local prefix=$1 max=$2 label=$3 k
+    shift 3
+    expect_loss=1
+    for k in $(seq "$max"); do
+        run "$prefix$k" "$@" || true
+        echo "# control $prefix$k ($label): $summary"
+        if violated "$prefix$k"; then
+            echo "ok - control: $label (the only difference) lost an acknowledged value, in run $k of at most $max"
+            passed=$((passed + 1))
+            return 0
+        fi
+    done
+    qft_die "control: $label, and no acknowledged value was lost in $max runs: the test cannot see the loss"
+}
+
 # Its negative control: the same run with x-release-early, the only
 # difference. The epoch held in its commit released its first frame at once.
-lost=0 tries=0 expect_loss=1
-for i in e1 e2 e3; do
-    tries=$((tries + 1))
-    run "$i" yes rx '"x-release-early": true' yes || true
-    if violated "$i"; then lost=$((lost + 1)); fi
-    echo "# control $i (x-release-early): $summary"
-    [ "$lost" -gt 0 ] && break
-done
-[ "$lost" -gt 0 ] || qft_die "control: with a frame released before its commit no acknowledged value was lost in $tries runs: the test cannot see an early release"
-echo "ok - control: one frame per epoch released before its commit (the only difference) lost an acknowledged value, in run $tries of at most 3"
-passed=$((passed + 1))
+control e 3 "one frame per epoch released before its commit" yes rx '"x-release-early": true' yes
 
 # Negative control: the same run without filter-ft (same disk under ft-disk,
 # same kill, same immediate promotion). Answers after the checkpoint left at
@@ -172,15 +181,5 @@ passed=$((passed + 1))
 # client's bytes, the guest's determinism recomputes the same answers on the
 # same connection and nothing is observably lost (about half the runs here),
 # so the control gets up to 8 runs and stops at the first loss.
-lost=0 tries=0 expect_loss=1
-for i in c1 c2 c3 c4 c5 c6 c7 c8; do
-    tries=$((tries + 1))
-    run "$i" no || true
-    if violated "$i"; then lost=$((lost + 1)); fi
-    echo "# control $i (no filter-ft): $summary"
-    [ "$lost" -gt 0 ] && break
-done
-[ "$lost" -gt 0 ] || qft_die "control: without filter-ft no acknowledged value was lost in $tries runs: the test cannot see loss"
-echo "ok - control: without filter-ft (the only difference) the client saw an acknowledged value lost, in run $tries of at most 8"
-passed=$((passed + 1))
+control c 8 "without filter-ft" no
 echo "$passed passed, 0 failed"
