@@ -19,16 +19,9 @@ top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 build=$(readlink -f "${1:-$top/build}")
 rounds=${2:-3}
 secs=${3:-3}
-export QFT_QMP=$build/tools/qmp/qft-qmp
-client=$build/tools/counter-client/qft-counter-client
-guest=/var/cache/qemu-ft/guest/out
-"$top/tests/guest/linux/build-guest.sh" "$guest" >/dev/null
-# shellcheck source=../tests/lib/harness.sh
-source "$top/tests/lib/harness.sh"
-# shellcheck source=../tests/lib/ft.sh
-source "$top/tests/lib/ft.sh"
-qft_init
-qft_net_up
+# shellcheck source=lib.sh
+source "$top/bench/lib.sh"
+bench_linux_setup "$build"
 mem=256M
 boot() { # NAME EXTRA-APPEND
     # shellcheck disable=SC2046
