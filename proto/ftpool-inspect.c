@@ -1,7 +1,8 @@
 /*
  * ftpool-inspect [--json] [--verify] [--digest] [--log-records] [--export-block ID --output FILE] POOL
  * Exit 0 ok, 1 the committed slot fails verification, 2 usage, I/O or an
- * invalid pool.
+ * invalid pool.  --json gives the pool offset of every field and region
+ * (ftpool_to_json, ftpool-lib.h): tests read and corrupt pools through it.
  *
  * Copyright (c) 2026 qemu-ft developers
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -63,7 +64,9 @@ int main(int argc, char **argv)
     gboolean json = FALSE, verify = FALSE, digest = FALSE, log_records = FALSE;
     g_autofree char *export_id = NULL, *output = NULL;
     GOptionEntry entries[] = {
-        { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+          "Print JSON: the layout, states and the pool offset of every "
+          "superblock field, slot header field and slot region", NULL },
         { "verify", 0, 0, G_OPTION_ARG_NONE, &verify,
           "Verify the committed slot (as a promotion would)", NULL },
         { "digest", 0, 0, G_OPTION_ARG_NONE, &digest,

@@ -4,12 +4,125 @@
  * Copyright (c) 2026 qemu-ft developers
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <inttypes.h>
+#include <stddef.h>
+
 #include "ftpool-lib.h"
 
 static void member_int(JsonBuilder *b, const char *name, int64_t v)
 {
     json_builder_set_member_name(b, name);
     json_builder_add_int_value(b, v);
+}
+
+#define SB_OFF(field)   offsetof(FtPoolSuperblock, field)
+#define HDR_OFF(field)  offsetof(FtPoolSlotHeader, field)
+
+/*
+ * Where each superblock field is in the pool: tests that corrupt or read
+ * the pool take offsets from here, never from constants of their own.
+ */
+static void superblock_offsets(JsonBuilder *b)
+{
+    json_builder_set_member_name(b, "superblock-offsets");
+    json_builder_begin_object(b);
+    member_int(b, "magic", SB_OFF(magic));
+    member_int(b, "version", SB_OFF(version));
+    member_int(b, "sb-size", SB_OFF(sb_size));
+    member_int(b, "pool-size", SB_OFF(pool_size));
+    member_int(b, "page-size", SB_OFF(page_size));
+    member_int(b, "nr-blocks", SB_OFF(nr_blocks));
+    member_int(b, "vm-uuid", SB_OFF(vm_uuid));
+    member_int(b, "created-ns", SB_OFF(created_ns));
+    member_int(b, "base-offset", SB_OFF(base_offset));
+    member_int(b, "base-size", SB_OFF(base_size));
+    json_builder_set_member_name(b, "slot-offset");
+    json_builder_begin_array(b);
+    json_builder_add_int_value(b, SB_OFF(slot_offset[0]));
+    json_builder_add_int_value(b, SB_OFF(slot_offset[1]));
+    json_builder_end_array(b);
+    member_int(b, "slot-size", SB_OFF(slot_size));
+    member_int(b, "slot-max-pages", SB_OFF(slot_max_pages));
+    member_int(b, "slot-max-devstate", SB_OFF(slot_max_devstate));
+    member_int(b, "slot-max-disk", SB_OFF(slot_max_disk));
+    member_int(b, "log-offset", SB_OFF(log_offset));
+    member_int(b, "log-size", SB_OFF(log_size));
+    member_int(b, "blocks", SB_OFF(blocks));
+    member_int(b, "block-size", sizeof(FtPoolBlock));
+    member_int(b, "layout-crc", SB_OFF(layout_crc));
+    member_int(b, "commit", SB_OFF(commit));
+    member_int(b, "stat-applied-epoch", SB_OFF(stat_applied_epoch));
+    member_int(b, "stat-commit-ns", SB_OFF(stat_commit_ns));
+    member_int(b, "stat-last-pause-ns", SB_OFF(stat_last_pause_ns));
+    member_int(b, "stat-last-dirty-pages", SB_OFF(stat_last_dirty_pages));
+    member_int(b, "disk-intent", SB_OFF(disk_intent));
+    member_int(b, "retire-reason", SB_OFF(retire_reason));
+    json_builder_end_object(b);
+}
+
+/* The pool offset of each field of the slot header at @slot_off. */
+static void header_offsets(JsonBuilder *b, uint64_t slot_off)
+{
+    json_builder_set_member_name(b, "header-offsets");
+    json_builder_begin_object(b);
+    member_int(b, "magic", slot_off + HDR_OFF(magic));
+    member_int(b, "generation", slot_off + HDR_OFF(generation));
+    member_int(b, "epoch", slot_off + HDR_OFF(epoch));
+    member_int(b, "slot", slot_off + HDR_OFF(slot));
+    member_int(b, "page-size", slot_off + HDR_OFF(page_size));
+    member_int(b, "nr-pages", slot_off + HDR_OFF(nr_pages));
+    member_int(b, "records-offset", slot_off + HDR_OFF(records_offset));
+    member_int(b, "data-offset", slot_off + HDR_OFF(data_offset));
+    member_int(b, "devstate-offset", slot_off + HDR_OFF(devstate_offset));
+    member_int(b, "devstate-len", slot_off + HDR_OFF(devstate_len));
+    member_int(b, "records-crc", slot_off + HDR_OFF(records_crc));
+    member_int(b, "devstate-crc", slot_off + HDR_OFF(devstate_crc));
+    member_int(b, "pause-ns", slot_off + HDR_OFF(pause_ns));
+    member_int(b, "created-ns", slot_off + HDR_OFF(created_ns));
+    member_int(b, "log-start", slot_off + HDR_OFF(log_start));
+    member_int(b, "log-seq", slot_off + HDR_OFF(log_seq));
+    member_int(b, "disk-offset", slot_off + HDR_OFF(disk_offset));
+    member_int(b, "disk-len", slot_off + HDR_OFF(disk_len));
+    member_int(b, "disk-records", slot_off + HDR_OFF(disk_records));
+    member_int(b, "disk-crc", slot_off + HDR_OFF(disk_crc));
+    member_int(b, "header-crc", slot_off + HDR_OFF(header_crc));
+    json_builder_end_object(b);
+}
+
+/*
+ * The pool offsets of a slot's regions, as its header gives them; null
+ * where the header is not valid (an empty or torn slot: its offsets are
+ * garbage).
+ */
+static void region_offset(JsonBuilder *b, const char *name, gboolean valid,
+                          uint64_t off)
+{
+    json_builder_set_member_name(b, name);
+    if (valid) {
+        json_builder_add_int_value(b, off);
+    } else {
+        json_builder_add_null_value(b);
+    }
+}
+
+static void slot_regions(JsonBuilder *b, const FtPoolSuperblock *sb,
+                         unsigned s, const FtPoolSlotHeader *h)
+{
+    gboolean valid = ftpool_slot_header_valid(h);
+    uint64_t off = sb->slot_offset[s];
+
+    member_int(b, "index", s);
+    member_int(b, "size", sb->slot_size);
+    header_offsets(b, off);
+    region_offset(b, "records-offset", valid, off + h->records_offset);
+    region_offset(b, "records-bytes", valid,
+                  h->nr_pages * sizeof(FtPoolPageRecord));
+    region_offset(b, "data-offset", valid, off + h->data_offset);
+    region_offset(b, "devstate-offset", valid, off + h->devstate_offset);
+    region_offset(b, "disk-offset", valid, off + h->disk_offset);
+    /* where a promotion from this slot starts reading the RX log */
+    region_offset(b, "log-start-offset", valid && sb->log_size,
+                  sb->log_offset + (sb->log_size ? h->log_start % sb->log_size : 0));
 }
 
 JsonNode *ftpool_to_json(FtPool *pool, gboolean verify)
@@ -26,6 +139,11 @@ JsonNode *ftpool_to_json(FtPool *pool, gboolean verify)
     member_int(b, "pool-size", sb->pool_size);
     member_int(b, "base-offset", sb->base_offset);
     member_int(b, "base-size", sb->base_size);
+    member_int(b, "page-size", sb->page_size);
+    member_int(b, "page-record-size", sizeof(FtPoolPageRecord));
+    member_int(b, "log-record-header-size", sizeof(FtPoolLogRecord));
+    member_int(b, "disk-record-header-size", sizeof(FtPoolDiskRecord));
+    superblock_offsets(b);
     json_builder_set_member_name(b, "blocks");
     json_builder_begin_array(b);
     for (unsigned i = 0; i < sb->nr_blocks; i++) {
@@ -34,6 +152,7 @@ JsonNode *ftpool_to_json(FtPool *pool, gboolean verify)
         json_builder_add_string_value(b, sb->blocks[i].idstr);
         member_int(b, "offset", sb->blocks[i].offset);
         member_int(b, "length", sb->blocks[i].length);
+        member_int(b, "entry-offset", SB_OFF(blocks) + i * sizeof(FtPoolBlock));
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -45,6 +164,15 @@ JsonNode *ftpool_to_json(FtPool *pool, gboolean verify)
     json_builder_add_string_value(b, ftpool_commit_slot(word) ? "B" : "A");
     json_builder_set_member_name(b, "retired");
     json_builder_add_boolean_value(b, ftpool_commit_retired(word));
+    member_int(b, "slot-index", ftpool_commit_slot(word));
+    member_int(b, "offset", SB_OFF(commit));
+    {
+        /* as a string: a generation >= 0x8000 does not fit an int64 */
+        g_autofree char *hex = g_strdup_printf("0x%016" PRIx64, word);
+
+        json_builder_set_member_name(b, "word");
+        json_builder_add_string_value(b, hex);
+    }
     json_builder_end_object(b);
     if (ftpool_commit_retired(word)) {
         g_autofree char *reason = g_strndup(sb->retire_reason,
@@ -83,6 +211,7 @@ JsonNode *ftpool_to_json(FtPool *pool, gboolean verify)
         member_int(b, "disk-bytes", h->disk_len);
         member_int(b, "log-start", h->log_start);
         member_int(b, "log-seq", h->log_seq);
+        slot_regions(b, sb, s, h);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -147,6 +276,8 @@ JsonNode *ftpool_log_to_json(FtPool *pool, GError **error)
         member_int(b, "epoch", e->epoch);
         member_int(b, "source", e->source);
         member_int(b, "len", e->len);
+        member_int(b, "offset", e->offset);
+        member_int(b, "data-offset", e->offset + sizeof(FtPoolLogRecord));
         json_builder_set_member_name(b, "data");
         json_builder_add_string_value(b, hex->str);
         json_builder_end_object(b);

@@ -116,6 +116,7 @@ typedef struct FtPoolLogWriter {
 
 
 typedef struct FtPoolLogEntry {
+    uint64_t offset;                /* pool offset of its FtPoolLogRecord */
     uint64_t seq;
     uint64_t epoch;
     uint32_t source;
@@ -132,10 +133,23 @@ GPtrArray *ftpool_log_read(FtPool *pool, uint64_t start, uint64_t seq,
 /* What a promotion from the committed slot would replay. */
 GPtrArray *ftpool_log_pending(FtPool *pool, FtPoolLogEnd *end, GError **error);
 
+/*
+ * The pool as ftpool-inspect --json prints it.  Besides the decoded
+ * superblock, commit word and slot headers it gives the pool offset of
+ * everything a test reads or corrupts, so that no shell test spells the
+ * layout: "superblock-offsets" (each superblock field), blocks[].offset
+ * (the block's base image) and .entry-offset (its FtPoolBlock), commit
+ * {offset, word (hex), slot-index}, and per slot its "header-offsets"
+ * (each header field) and the regions its header names (records-offset,
+ * records-bytes, data-offset, devstate-offset, disk-offset,
+ * log-start-offset; null where the header is not valid).
+ */
 JsonNode *ftpool_to_json(FtPool *pool, gboolean verify);
 /*
  * The records a promotion from the committed slot would replay, as
- * {"records": [{seq, epoch, source, len, data (hex)}], "end": why}.
+ * {"records": [{seq, epoch, source, len, offset, data-offset, data (hex)}],
+ * "end": why}; offset and data-offset are the pool offsets of the record's
+ * header and of its payload.
  */
 JsonNode *ftpool_log_to_json(FtPool *pool, GError **error);
 

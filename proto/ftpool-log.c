@@ -54,6 +54,7 @@ GPtrArray *ftpool_log_read(FtPool *pool, uint64_t start, uint64_t seq,
     while (ftpool_log_next(pool->sb, pool->map, &r, &rec, &payload, end)) {
         FtPoolLogEntry *e = g_malloc(sizeof(*e) + rec.len);
 
+        e->offset = (uint64_t)(payload - pool->map) - sizeof(rec);
         e->seq = rec.seq;
         e->epoch = rec.epoch;
         e->source = rec.source;

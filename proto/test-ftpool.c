@@ -6,6 +6,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <check.h>
+#include <inttypes.h>
+#include <stddef.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -453,6 +455,117 @@ START_TEST(test_json)
 }
 END_TEST
 
+static int64_t jint(JsonObject *o, const char *name)
+{
+    ck_assert_msg(json_object_has_member(o, name), "no member %s", name);
+    return json_object_get_int_member(o, name);
+}
+
+static uint64_t u64_at(FtPool *pool, int64_t off)
+{
+    uint64_t v;
+
+    ck_assert(off >= 0 && (uint64_t)off + 8 <= pool->size);
+    memcpy(&v, pool->map + off, 8);
+    return v;
+}
+
+/*
+ * The offsets ftpool-inspect --json gives (what shell tests read and
+ * corrupt through) point at the fields and regions they name: each is
+ * checked against the bytes there and against the lib's own accessors.
+ */
+START_TEST(test_json_offsets)
+{
+    g_autoptr(FtPool) pool = committed_pool();
+    g_autoptr(JsonNode) node = ftpool_to_json(pool, FALSE);
+    JsonObject *o = json_node_get_object(node);
+    JsonObject *sbo = json_object_get_object_member(o, "superblock-offsets");
+    JsonObject *commit = json_object_get_object_member(o, "commit");
+    JsonArray *blocks = json_object_get_array_member(o, "blocks");
+    JsonArray *slots = json_object_get_array_member(o, "slots");
+    JsonArray *so = json_object_get_array_member(sbo, "slot-offset");
+    const FtPoolSuperblock *sb = pool->sb;
+    uint64_t word = ftpool_load_commit(pool);
+    g_autofree char *hex = g_strdup_printf("0x%016" PRIx64, word);
+
+    /* superblock fields: the value at each offset is the field's */
+    ck_assert(!memcmp(pool->map + jint(sbo, "magic"), FTPOOL_MAGIC, 8));
+    ck_assert_uint_eq(u64_at(pool, jint(sbo, "pool-size")), sb->pool_size);
+    ck_assert_uint_eq(u64_at(pool, jint(sbo, "base-offset")), sb->base_offset);
+    ck_assert_uint_eq(u64_at(pool, jint(sbo, "log-offset")), sb->log_offset);
+    ck_assert_uint_eq(u64_at(pool, jint(sbo, "slot-max-disk")),
+                      sb->slot_max_disk);
+    for (unsigned s = 0; s < 2; s++) {
+        ck_assert_uint_eq(u64_at(pool, json_array_get_int_element(so, s)),
+                          sb->slot_offset[s]);
+    }
+    ck_assert_uint_eq(u64_at(pool, jint(sbo, "commit")), word);
+    ck_assert_uint_eq(u64_at(pool, jint(sbo, "disk-intent")),
+                      ftpool_load_disk_intent(pool));
+    ck_assert_int_eq(jint(sbo, "blocks") + FTPOOL_MAX_BLOCKS *
+                     jint(sbo, "block-size"), jint(sbo, "layout-crc"));
+    ck_assert_int_eq(jint(o, "page-size"), FTPOOL_PAGE_SIZE);
+
+    /* the commit word: where it is, raw and decoded */
+    ck_assert_int_eq(jint(commit, "offset"), jint(sbo, "commit"));
+    ck_assert_str_eq(json_object_get_string_member(commit, "word"), hex);
+    ck_assert_int_eq(jint(commit, "slot-index"), 1);
+
+    /* blocks: the base image and the superblock entry of each */
+    for (unsigned i = 0; i < 2; i++) {
+        JsonObject *b = json_array_get_object_element(blocks, i);
+        const FtPoolBlock *fb = ftpool_find_block(pool,
+            json_object_get_string_member(b, "id"));
+
+        ck_assert_int_eq(jint(b, "offset"), fb->offset);
+        ck_assert_str_eq((const char *)pool->map + jint(b, "entry-offset"),
+                         fb->idstr);
+        ck_assert_uint_eq(u64_at(pool, jint(b, "entry-offset") +
+                                 FTPOOL_BLOCK_ID_LEN), fb->offset);
+    }
+
+    /* the committed slot B: header fields and regions */
+    {
+        JsonObject *b = json_array_get_object_element(slots, 1);
+        JsonObject *ho = json_object_get_object_member(b, "header-offsets");
+        const FtPoolSlotHeader *h = ftpool_slot_header(pool, 1);
+
+        ck_assert_int_eq(jint(b, "index"), 1);
+        ck_assert_int_eq(jint(b, "size"), sb->slot_size);
+        ck_assert(!memcmp(pool->map + jint(ho, "magic"), FTPOOL_SLOT_MAGIC, 8));
+        ck_assert_uint_eq(u64_at(pool, jint(ho, "epoch")), 1);
+        ck_assert_uint_eq(u64_at(pool, jint(ho, "nr-pages")), 4);
+        ck_assert_uint_eq(u64_at(pool, jint(ho, "disk-len")), h->disk_len);
+        ck_assert_int_eq(jint(ho, "header-crc"),
+                         jint(b, "offset") + offsetof(FtPoolSlotHeader, header_crc));
+        ck_assert_ptr_eq(pool->map + jint(b, "records-offset"),
+                         ftpool_slot_records(pool, 1));
+        ck_assert_int_eq(jint(b, "records-bytes"),
+                         4 * jint(o, "page-record-size"));
+        ck_assert_ptr_eq(pool->map + jint(b, "data-offset"),
+                         ftpool_slot_data(pool, 1));
+        ck_assert_ptr_eq(pool->map + jint(b, "devstate-offset"),
+                         ftpool_slot_devstate(pool, 1));
+        ck_assert_ptr_eq(pool->map + jint(b, "disk-offset"),
+                         ftpool_slot_disk(pool, 1));
+        /* this pool has no RX log */
+        ck_assert(json_object_get_null_member(b, "log-start-offset"));
+    }
+
+    /* control: slot A was never written, its regions are null */
+    {
+        JsonObject *a = json_array_get_object_element(slots, 0);
+
+        ck_assert_str_eq(json_object_get_string_member(a, "state"), "empty");
+        ck_assert(json_object_get_null_member(a, "records-offset"));
+        ck_assert(json_object_get_null_member(a, "disk-offset"));
+        ck_assert_int_eq(jint(json_object_get_object_member(a,
+                         "header-offsets"), "magic"), sb->slot_offset[0]);
+    }
+}
+END_TEST
+
 /* A pool with a 16 KiB I/O log; epoch @epoch committed in @slot from @w. */
 static void commit_with_log(FtPool *pool, FtPoolLogWriter *w, unsigned slot,
                             uint64_t epoch)
@@ -538,6 +651,37 @@ START_TEST(test_log_replay_wrap)
         ck_assert_str_eq(hex + 1998, "12");     /* data[999] == 18 */
         ck_assert_str_eq(json_object_get_string_member(o, "end"),
                          ftpool_log_end_name(end));
+        /*
+         * Each record's offsets point at its header and payload (the
+         * first record after the ring's end is at the ring's start), and
+         * the committed slot's log-start-offset at the first record.
+         */
+        for (unsigned i = 0; i < 8; i++) {
+            JsonObject *r = json_array_get_object_element(a, i);
+            int64_t at = json_object_get_int_member(r, "offset");
+            FtPoolLogRecord rec;
+
+            memcpy(&rec, pool->map + at, sizeof(rec));
+            ck_assert_uint_eq(rec.magic, FTPOOL_LOG_MAGIC);
+            ck_assert_uint_eq(rec.seq, 11 + i);
+            ck_assert_int_eq(json_object_get_int_member(r, "data-offset"),
+                             at + sizeof(FtPoolLogRecord));
+            ck_assert_uint_eq(pool->map[at + sizeof(rec) + 999],
+                              (uint8_t)(11 + i));
+            ck_assert(at >= (int64_t)pool->sb->log_offset &&
+                      at < (int64_t)(pool->sb->log_offset +
+                                     pool->sb->log_size));
+        }
+        {
+            g_autoptr(JsonNode) pj = ftpool_to_json(pool, FALSE);
+            JsonObject *sa = json_array_get_object_element(
+                json_object_get_array_member(json_node_get_object(pj),
+                                             "slots"), 0);
+
+            ck_assert_int_eq(json_object_get_int_member(sa, "log-start-offset"),
+                             json_object_get_int_member(
+                                 json_array_get_object_element(a, 0), "offset"));
+        }
     }
     /* The ring never overwrites what the committed slot still needs. */
     ck_assert(!ftpool_log_append(&w, 1, "x", 1, NULL) ||
@@ -646,6 +790,7 @@ int main(void)
     tcase_add_test(tc, test_long_zero_write_valid);
     tcase_add_test(tc, test_digest_apply_export);
     tcase_add_test(tc, test_json);
+    tcase_add_test(tc, test_json_offsets);
     tcase_add_test(tc, test_cli);
     tcase_add_test(tc, test_log_replay_wrap);
     tcase_add_loop_test(tc, test_log_torn, 0, 4);
