@@ -9,8 +9,15 @@
  *                      [--reconnect] [--deadline-ms D] [--log FILE] [--json]
  *                      [--connections N]
  *
- * Exit 0: every request acknowledged, no violation; 1: a violation, or not
- * every request acknowledged; 2: usage.
+ * Exit status (QFT_COUNTER_EXIT_*):
+ *   0  every request acknowledged, no violation
+ *   1  not every request acknowledged (no answer, connection lost without
+ *      --reconnect, deadline passed), and no violation
+ *   2  usage, or the --log file cannot be opened
+ *   3  a violation: an answer broke the ordering rule (counter-check.h:
+ *      an acknowledged value lost), or with --connections more than one
+ *      answer to a request; the message on stderr names it
+ * A violation wins over an incomplete run: scripts test for 3.
  *
  * Copyright (c) 2026 qemu-ft developers
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -29,6 +36,13 @@
 #include <unistd.h>
 
 #include "counter-check.h"
+
+enum {
+    QFT_COUNTER_EXIT_OK = 0,
+    QFT_COUNTER_EXIT_INCOMPLETE = 1,
+    QFT_COUNTER_EXIT_USAGE = 2,
+    QFT_COUNTER_EXIT_VIOLATION = 3,
+};
 
 typedef struct Stats {
     uint64_t acknowledged, first, last, reconnects, errors, violations;
@@ -342,10 +356,16 @@ int main(int argc, char **argv)
 
     g_option_context_set_summary(ctx, "Closed-loop client of the qemu-ft test "
                                  "guest's counter service.");
+    g_option_context_set_description(ctx, "Exit status: 0 every request "
+        "acknowledged; 1 not every request acknowledged (no answer, a lost "
+        "connection, the deadline), no violation; 2 usage; 3 a violation "
+        "(an answer not above the last acknowledged one, a gap on one "
+        "connection; with --connections, two answers to one request), "
+        "named on stderr.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         fprintf(stderr, "qft-counter-client: %s\n", err->message);
-        return 2;
+        return QFT_COUNTER_EXIT_USAGE;
     }
     if (argc != 1 || !host || inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
         port < 1 || port > 65535 || count < 1 || timeout_ms < 1 ||
@@ -353,18 +373,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "qft-counter-client: need --host IPV4, a port in "
                 "1..65535, --count >= 1, --timeout-ms >= 1, --connections "
                 "in 1..1024\n");
-        return 2;
+        return QFT_COUNTER_EXIT_USAGE;
     }
     if (connections > 1 && (reconnect || log_path)) {
         fprintf(stderr, "qft-counter-client: --connections above 1 is a "
                 "benchmark's load: no --reconnect, no --log\n");
-        return 2;
+        return QFT_COUNTER_EXIT_USAGE;
     }
     sa.sin_port = htons(port);
     if (log_path && !(log = fopen(log_path, "a"))) {
         fprintf(stderr, "qft-counter-client: %s: %s\n", log_path,
                 g_strerror(errno));
-        return 2;
+        return QFT_COUNTER_EXIT_USAGE;
     }
 
     if (connections > 1) {
@@ -454,5 +474,9 @@ int main(int argc, char **argv)
                st.reconnects, st.max_gap_us / 1000);
     }
     g_array_free(st.latency_us, TRUE);
-    return st.violations || (gint64)st.acknowledged < count ? 1 : 0;
+    if (st.violations) {
+        return QFT_COUNTER_EXIT_VIOLATION;
+    }
+    return (gint64)st.acknowledged < count ? QFT_COUNTER_EXIT_INCOMPLETE
+                                           : QFT_COUNTER_EXIT_OK;
 }
