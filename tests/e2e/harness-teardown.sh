@@ -7,8 +7,9 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../lib/harness.sh
 source "$top/tests/lib/harness.sh"
-[ "$(id -u)" = 0 ] || { echo "FAIL: needs root" >&2; exit 1; }
-[ -x "$QFT_QEMU" ] || { echo "FAIL: no QEMU at $QFT_QEMU (run tools/setup)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || qft_skip "needs root (network namespaces, taps)"
+[ -x "$QFT_QEMU" ] || qft_skip "no QEMU at $QFT_QEMU (run tools/setup)"
+command -v ip >/dev/null || qft_skip "iproute2 (ip) is missing: run tools/setup"
 
 passed=0 failed=0
 ok() { echo "ok - $*"; passed=$((passed + 1)); }

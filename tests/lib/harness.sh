@@ -3,6 +3,9 @@
 #
 #   source tests/lib/harness.sh
 #   qft_init            # run dir, unique tag, teardown trap on every exit path
+#                       # (not root, or no iproute2: the test is skipped, 77)
+#   qft_need TOOL...    # skip the test (exit 77) naming the missing tools
+#   qft_skip WHY        # skip the test (exit 77) saying why
 #   qft_net_up          # namespaces, bridges, veths, taps (topology below)
 #   qft_vm_start NAME HOST ARGS...   # QEMU in host "a" or "b", QMP + serial
 #   qft_wait_serial NAME REGEX SECONDS
@@ -39,6 +42,15 @@ QFT_GUEST_MAC=52:54:00:12:34:56
 
 qft_log() { echo "[$(date +%T.%3N)] $*" >&2; }
 qft_die() { echo "FAIL: $*" >&2; exit 1; }
+# meson's "skipped" status: a missing tool or privilege, not a failure
+qft_skip() { echo "SKIP: $*" >&2; exit 77; }
+qft_need() {
+    local t lacking=""
+    for t in "$@"; do
+        command -v "$t" >/dev/null || lacking+=" $t"
+    done
+    [ -z "$lacking" ] || qft_skip "missing tool(s):$lacking (tools/setup installs them)"
+}
 
 qft_ns() {
     case "$1" in
@@ -57,8 +69,8 @@ qft_in() {
 }
 
 qft_init() {
-    [ "$(id -u)" = 0 ] || qft_die "the harness needs root (network namespaces)"
-    command -v ip >/dev/null || qft_die "iproute2 (ip) is missing: run tools/setup"
+    [ "$(id -u)" = 0 ] || qft_skip "the harness needs root (network namespaces, taps)"
+    command -v ip >/dev/null || qft_skip "iproute2 (ip) is missing: run tools/setup"
     QFT_TAG=${QFT_TAG:-qft$$}
     QFT_RUN=$(mktemp -d "/tmp/$QFT_TAG.XXXXXX")
     QFT_NAMESPACES=()
@@ -106,7 +118,7 @@ qft_net_up() {
 # the serial console in $QFT_RUN/NAME.serial; its pid goes to NAME.pid.
 qft_vm_start() {
     local name=$1 host=$2; shift 2
-    [ -x "$QFT_QEMU" ] || qft_die "QEMU not found at $QFT_QEMU: run tools/setup"
+    [ -x "$QFT_QEMU" ] || qft_skip "QEMU not found at $QFT_QEMU: run tools/setup (or set QFT_QEMU_DIR)"
     local ns
     ns=$(qft_ns "$host")
     ip netns exec "$ns" "$QFT_QEMU" -L "$QFT_FIRMWARE" -name "$QFT_TAG-$name" \
