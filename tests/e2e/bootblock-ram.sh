@@ -15,6 +15,7 @@ source "$top/tests/lib/harness.sh"
 # shellcheck source=../lib/ft.sh
 source "$top/tests/lib/ft.sh"
 [ -f "$img" ] || qft_die "no bootblock image at $img"
+qft_need jq
 
 qft_init
 qft_net_up

@@ -30,12 +30,7 @@ ft_linux_guest "$guest" mkfs.ext4 jq timeout
 qft_init
 qft_net_up
 mem=256M burst=40 passed=0
-vm_args() {
-    echo "-machine pc,memory-backend=ram -accel tcg -m $mem -smp 1" \
-         "-kernel $guest/vmlinuz -initrd $guest/initramfs.cpio.gz" \
-         "$(qft_nic_args) -object filter-ft,id=ft0,netdev=n0,queue=all"
-}
-append="console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24 qft.disk=/dev/vda"
+ft_linux_args --mem $mem --disk /dev/vda
 
 # disk_io REQUEST: one qft-disk-io request from the client host, its answer.
 # The guest's first answers (ARP, SYN-ACK) are output held until a commit:
@@ -54,13 +49,11 @@ pair() {
     local n=$1 journal=$2 img=$QFT_RUN/$1.raw pool=/dev/shm/$QFT_TAG-pool-$1
     ft_disk_make raw "$img"
     # shellcheck disable=SC2046
-    qft_vm_start p$n a $(vm_args) $(ft_disk_args raw "$img" ftdisk) $(ft_ev_args p$n) \
-        -append "$append" -object memory-backend-ram,id=ram,size=$mem
-    qft_wait_serial p$n 'qft-guest: ready' 180
-    ft_qmp p$n ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 2000, \"disk-journal-max\": $journal}" >/dev/null
-    ft_wait_status p$n protected 60
+    ft_primary_start p$n a "$pool" $mem --ready 'qft-guest: ready' 180 \
+        --ft "\"epoch-ms\": 2000, \"disk-journal-max\": $journal" \
+        "${FT_LINUX_ARGS[@]}" $(ft_disk_args raw "$img" ftdisk)
     # shellcheck disable=SC2046
-    ft_standby_start s$n b "$pool" $mem $(vm_args) $(ft_disk_args raw "$img" ftdisk) -append "$append"
+    ft_standby_start s$n b "$pool" $mem "${FT_LINUX_ARGS[@]}" $(ft_disk_args raw "$img" ftdisk)
     disk_io hello >/dev/null || qft_die "$n: the guest's qft-disk-io does not answer"
 }
 
@@ -93,7 +86,7 @@ run() {
     disk_holds "$n" "$wrote"
     echo "ok - $n: promoted; its disk holds the burst (${wrote#wrote $burst })"
     passed=$((passed + 1))
-    "$QFT_QMP" "$QFT_RUN/s$n.qmp" quit >/dev/null 2>&1 || true
+    ft_vm_quit s$n
     rm -f "$pool"
 }
 
@@ -133,7 +126,7 @@ run_mid() {
     disk_holds "$n" "$wrote"
     echo "ok - $n: killed holding a committed epoch taken in a stall ($held stalls); the promoted VM retried the queued write, the burst completed there and its disk holds it"
     passed=$((passed + 1))
-    "$QFT_QMP" "$QFT_RUN/s$n.qmp" quit >/dev/null 2>&1 || true
+    ft_vm_quit s$n
     rm -f "$pool"
 }
 

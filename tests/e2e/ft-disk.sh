@@ -28,12 +28,7 @@ ft_linux_guest "$guest" mkfs.ext4 debugfs e2fsck jq
 qft_init
 qft_net_up
 mem=256M passed=0
-vm_args() {
-    echo "-machine pc,memory-backend=ram -accel tcg -m $mem -smp 1" \
-         "-kernel $guest/vmlinuz -initrd $guest/initramfs.cpio.gz" \
-         "$(qft_nic_args) -object filter-ft,id=ft0,netdev=n0,queue=all"
-}
-append="console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24 qft.disk=/dev/vda"
+ft_linux_args --mem $mem --disk /dev/vda
 
 # the values of an ack log ("TIME VALUE" lines), one a line
 acked_values() { awk '{print $2}' "$1"; }
@@ -44,18 +39,16 @@ missing() { comm -23 <(sort "$1") <(sort "$2"); }
 # the last acknowledged one before the promotion) and checks the rest
 run() {
     local n=$1 fmt=$2 filter=$3 img pool cpid info pend last promote
-    local epoch slot slot_off disk_off disk_len out
+    local epoch disk_at disk_len out
     img=$QFT_RUN/$n.$fmt pool=/dev/shm/$QFT_TAG-pool-$n
     ft_disk_make "$fmt" "$img"
-    # shellcheck disable=SC2046
-    qft_vm_start p$n a $(vm_args) $(ft_disk_args "$fmt" "$img" "$filter") $(ft_ev_args p$n) \
-        -append "$append" -object memory-backend-ram,id=ram,size=$mem
-    qft_wait_serial p$n 'qft-guest: ready' 180
     # The control's disk is not under ft-disk, which ft-start refuses
-    ft_qmp p$n ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20$([ "$filter" = ftdisk ] || echo ', "x-skip-checks": true')}" >/dev/null
-    ft_wait_status p$n protected 60
     # shellcheck disable=SC2046
-    ft_standby_start s$n b "$pool" $mem $(vm_args) $(ft_disk_args "$fmt" "$img" ftdisk) -append "$append"
+    ft_primary_start p$n a "$pool" $mem --ready 'qft-guest: ready' 180 \
+        --ft "$([ "$filter" = ftdisk ] || echo '"x-skip-checks": true')" \
+        "${FT_LINUX_ARGS[@]}" $(ft_disk_args "$fmt" "$img" "$filter")
+    # shellcheck disable=SC2046
+    ft_standby_start s$n b "$pool" $mem "${FT_LINUX_ARGS[@]}" $(ft_disk_args "$fmt" "$img" ftdisk)
     qft_in client "$client" --host "$QFT_GUEST_IP" --count 1000000 --timeout-ms 1000 \
         --reconnect --deadline-ms 12000 --log "$QFT_RUN/acks-$n" --json \
         >"$QFT_RUN/client-$n.json" 2>"$QFT_RUN/client-$n.err" &
@@ -73,7 +66,7 @@ run() {
     above=$(awk -v l="$last" '$1 > l' "$QFT_RUN/disk-$n" | wc -l)
     summary="$n ($fmt, $filter): $(wc -l <"$QFT_RUN/acked-$n") acknowledged up to $last; image before promotion: $(wc -l <"$QFT_RUN/disk-$n") values, $above above $last; primary held $pend bytes of uncommitted disk writes"
     if [ "$filter" = plain ]; then
-        kill -9 "$(qft_vm_pid s$n)"; wait "$cpid" || true; rm -f "$pool"
+        kill -9 "$(qft_vm_pid s$n)"; ft_client_wait "$cpid"; rm -f "$pool"
         return
     fi
     [ -z "$(missing "$QFT_RUN/acked-$n" "$QFT_RUN/disk-$n")" ] ||
@@ -83,28 +76,26 @@ run() {
     echo "ok - $summary"
 
     # A flipped byte in the committed slot's disk records: promotion refuses.
-    read -r _ epoch slot <<<"$(ft_pool_commit "$pool")"
-    slot_off=$(ft_u64_at "$pool" $((72 + 8 * slot)))
-    disk_off=$(ft_u64_at "$pool" $((slot_off + 112))) disk_len=$(ft_u64_at "$pool" $((slot_off + 120)))
+    read -r _ epoch _ <<<"$(ft_pool_commit "$pool")"
+    read -r disk_at disk_len <<<"$(ft_pool_get "$pool" '.slots[.commit."slot-index"] | "\(."disk-offset") \(."disk-bytes")"')"
     if [ "$disk_len" -gt 40 ]; then
-        flip "$pool" $((slot_off + disk_off + 40))
+        flip "$pool" $((disk_at + 40))
         if out=$(ft_qmp s$n ft-promote 2>&1); then qft_die "$n: promoted with corrupt disk records: $out"; fi
         echo "$out" | grep -q "disk records CRC mismatch" || qft_die "$n: corrupt disk records: $out"
         [ "$(ft_qmp s$n query-status | jq -r .status)" = prelaunch ] || qft_die "$n: the standby did not stay paused"
-        flip "$pool" $((slot_off + disk_off + 40))
+        flip "$pool" $((disk_at + 40))
         echo "ok - $n: a flipped byte in epoch $epoch's disk records: promotion refused (${out#*GenericError: }), standby paused"
     else
         echo "# $n: the committed epoch $epoch wrote nothing to disk; no disk-record corruption check this run"
     fi
     promote=$(ft_qmp s$n ft-promote) || qft_die "$n: promotion refused"
-    rc=0; wait "$cpid" || rc=$?
-    grep -q "not above the last acknowledged\|on the same connection" "$QFT_RUN/client-$n.err" &&
+    ft_client_wait "$cpid"
+    [ "$ft_client_rc" != "$QFT_COUNTER_VIOLATION" ] ||
         qft_die "$n: the client saw an acknowledged value lost: $(head -c 300 "$QFT_RUN/client-$n.err")"
     acked_values "$QFT_RUN/acks-$n" >"$QFT_RUN/acked-$n"
     [ "$(wc -l <"$QFT_RUN/acked-$n")" -gt "$(awk -v l="$last" '$1 <= l' "$QFT_RUN/acked-$n" | wc -l)" ] ||
         qft_die "$n: the client stream did not resume after the promotion"
-    "$QFT_QMP" "$QFT_RUN/s$n.qmp" quit >/dev/null 2>&1 || true
-    for _ in $(seq 100); do kill -0 "$(qft_vm_pid s$n)" 2>/dev/null || break; sleep 0.1; done
+    ft_vm_quit s$n
     if [ "$fmt" = qcow2 ]; then
         "$QFT_QEMU_IMG" check -q "$img" || qft_die "$n: qemu-img check of the promoted guest's qcow2 image failed"
     fi

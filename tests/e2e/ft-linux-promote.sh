@@ -14,33 +14,20 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 source "$top/tests/lib/harness.sh"
 # shellcheck source=../lib/ft.sh
 source "$top/tests/lib/ft.sh"
-ft_linux_guest "$guest"
+ft_linux_guest "$guest" jq
 
 qft_init
 qft_net_up
 passed=0
 ok() { echo "ok - $*"; passed=$((passed + 1)); }
 mem=256M
-vm_args() {
-    echo "-machine pc,memory-backend=ram -accel tcg -m $mem -smp 1" \
-         "-kernel $guest/vmlinuz -initrd $guest/initramfs.cpio.gz" \
-         "$(qft_nic_args) -object filter-ft,id=ft0,netdev=n0,queue=all"
-}
-append="console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24"
+ft_linux_args --mem $mem
 count() { qft_in client "$client" --host "$QFT_GUEST_IP" --count "$1" --timeout-ms "${2:-5000}" --json; }
 
 for i in $(seq "$iterations") control; do
     pool=/dev/shm/$QFT_TAG-pool-$i
-    # shellcheck disable=SC2046
-    qft_vm_start p$i a $(vm_args) -append "$append" -object memory-backend-ram,id=ram,size=$mem
-    qft_wait_serial p$i 'qft-guest: ready' 120
-    ft_qmp p$i ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" >/dev/null
-    ft_wait_status p$i protected 60
-    off=$(ft_pool_block_offset "$pool" 0)
-    # shellcheck disable=SC2046
-    qft_vm_start s$i b $(vm_args) -append "$append" -S \
-        -object "memory-backend-file,id=ram,size=$mem,mem-path=$pool,offset=$off,share=off"
-    ft_qmp s$i ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+    ft_primary_start p$i a "$pool" $mem --ready 'qft-guest: ready' 120 "${FT_LINUX_ARGS[@]}"
+    ft_standby_start s$i b "$pool" $mem "${FT_LINUX_ARGS[@]}"
     before=$(count 200 | jq -r .last_value)
     sleep "0.$((RANDOM % 5))"
     ft_kill_dead p$i

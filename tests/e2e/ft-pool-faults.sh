@@ -38,6 +38,7 @@ source "$top/tests/lib/harness.sh"
 # shellcheck source=../lib/ft.sh
 source "$top/tests/lib/ft.sh"
 [ -f "$img" ] || qft_die "no bootblock image at $img"
+qft_need jq tcpdump
 
 qft_init
 qft_net_up
@@ -50,14 +51,8 @@ bb_args() { echo "-machine pc,memory-backend=ram -m 32M -smp 1 -accel tcg $(ft_b
 # attached standby NAME-s on host-b (RAM mapped from the pool).
 pair() {
     local n=$1 pool=$2 mem=$3; shift 3
-    qft_vm_start "$n-p" a "$@" -object "memory-backend-ram,id=ram,size=$mem" $(ft_ev_args "$n-p")
-    ft_qmp "$n-p" ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20, \"x-digest-log\": \"$QFT_RUN/$n.digests\"}" >/dev/null
-    ft_wait_status "$n-p" protected 60
-    local off
-    off=$(ft_pool_block_offset "$pool" 0)
-    qft_vm_start "$n-s" b "$@" -S \
-        -object "memory-backend-file,id=ram,size=$mem,mem-path=$pool,offset=$off,share=off"
-    ft_qmp "$n-s" ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+    ft_primary_start "$n-p" a "$pool" "$mem" --ft "\"x-digest-log\": \"$QFT_RUN/$n.digests\"" "$@"
+    ft_standby_start "$n-s" b "$pool" "$mem" "$@"
 }
 
 # ---- 0: QMP errors, sync progress, ft-stop retires the pool ---------------
@@ -94,13 +89,9 @@ head -c 100000 /dev/zero >"$QFT_RUN/junk"
 qft_vm_start e-s b -machine pc,memory-backend=ram -m 32M -accel tcg -S -object memory-backend-ram,id=ram,size=32M
 expect_qmp_error e-s ft-standby "{\"pool\": \"$QFT_RUN/junk\"}" "bad magic"
 expect_qmp_error e-s ft-standby "{\"pool\": \"$pool\"}" "RAM block ram has 33554432 bytes here, 67108864 in the pool"
-off=$(ft_pool_block_offset "$pool" 0)
-qft_vm_start e-w b -machine pc,memory-backend=ram -m 64M -accel tcg -S \
-    -object "memory-backend-file,id=ram,size=64M,mem-path=$pool,offset=$off,share=on"
+ft_standby_start e-w b "$pool" 64M --share on --no-attach -machine pc,memory-backend=ram -m 64M -accel tcg
 expect_qmp_error e-w ft-standby "{\"pool\": \"$pool\"}" "maps the pool with share=on"
-qft_vm_start e-t b -machine pc,memory-backend=ram -m 64M -accel tcg -S \
-    -object "memory-backend-file,id=ram,size=64M,mem-path=$pool,offset=$off,share=off"
-ft_qmp e-t ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+ft_standby_start e-t b "$pool" 64M -machine pc,memory-backend=ram -m 64M -accel tcg
 expect_qmp_error e-t cont '{}' "fault tolerance standby"
 [ "$(ft_qmp e-t query-ft | jq -r .status)" = standby ] || qft_die "the standby is not in status standby"
 # ft-stop retires the pool before it releases anything: never promotable.
@@ -117,8 +108,7 @@ ok "ft-stop: FT_STATE_CHANGE none; the pool keeps epoch $e1 and is retired (ftpo
 expect_qmp_error e-p ft-start "{\"pool\": \"$pool\"}" "a pool is never reused"
 expect_qmp_error e-t ft-promote '{}' "retired at epoch $e1 (ft-stop)"
 [ "$(ft_qmp e-t query-status | jq -r .status)" = prelaunch ] || qft_die "after a refused promotion of a retired pool the standby runs"
-qft_vm_start e-u b -machine pc,memory-backend=ram -m 64M -accel tcg -S \
-    -object "memory-backend-file,id=ram,size=64M,mem-path=$pool,offset=$off,share=off"
+ft_standby_start e-u b "$pool" 64M --no-attach -machine pc,memory-backend=ram -m 64M -accel tcg
 expect_qmp_error e-u ft-standby "{\"pool\": \"$pool\"}" "retired at epoch $e1 (ft-stop)"
 kill -9 "$(qft_vm_pid e-u)"
 kill -9 "$(qft_vm_pid e-s)" "$(qft_vm_pid e-w)" "$(qft_vm_pid e-t)"
@@ -131,22 +121,20 @@ pair c "$pool" 32M $(bb_args)
 sleep 1
 kill -STOP "$(qft_vm_pid c-p)"
 sleep 0.3
-read -r gen epoch slot <<<"$(ft_pool_commit "$pool")"
-slot_off=$(ft_u64_at "$pool" $((72 + 8 * slot)))
-other_off=$(ft_u64_at "$pool" $((72 + 8 * (1 - slot))))
-nr_pages=$(ft_u64_at "$pool" $((slot_off + 32)))
-rec_off=$(ft_u64_at "$pool" $((slot_off + 40)))
-data_off=$(ft_u64_at "$pool" $((slot_off + 48)))
-dev_off=$(ft_u64_at "$pool" $((slot_off + 56)))
+# Where each region is: ftpool-inspect's JSON, never our own layout constants.
+j=$(ft_pool_json "$pool")
+read -r gen epoch slot <<<"$(echo "$j" | jq -r '.commit | "\(.generation) \(.epoch) \(."slot-index")"')"
+read -r nr_pages hdr_at rec_at rec_bytes data_at dev_at other_off page_size <<<"$(echo "$j" | jq -r --argjson s "$slot" \
+    '.slots[$s] as $c | "\($c.pages) \($c."header-offsets".epoch) \($c."records-offset") \($c."records-bytes") \($c."data-offset") \($c."devstate-offset") \(.slots[1 - $s].offset) \(."page-size")"')"
 [ "$nr_pages" -gt 6 ] || qft_die "the committed slot has only $nr_pages pages; the bootblock should dirty more"
 S=$(printf '%b' "\\x$(printf '%x' $((65 + slot)))")
 echo "# committed: generation $gen epoch $epoch slot $S, $nr_pages pages"
 
 declare -A regions=(
-    [header]="$((slot_off + 16)):committed slot $S (epoch $epoch): header CRC mismatch"
-    [records]="$((slot_off + rec_off + 3 * 16 + 1)):committed slot $S: page records CRC mismatch"
-    [page]="$((slot_off + data_off + 5 * 4096 + 77)):committed slot $S record 5: page CRC mismatch at base offset"
-    [devstate]="$((slot_off + dev_off + 100)):committed slot $S: device state CRC mismatch"
+    [header]="$hdr_at:committed slot $S (epoch $epoch): header CRC mismatch"
+    [records]="$((rec_at + rec_bytes / 2 + 1)):committed slot $S: page records CRC mismatch"
+    [page]="$((data_at + 5 * page_size + 77)):committed slot $S record 5: page CRC mismatch at base offset"
+    [devstate]="$((dev_at + 100)):committed slot $S: device state CRC mismatch"
 )
 for r in header records page devstate; do
     at=${regions[$r]%%:*} want=${regions[$r]#*:}
@@ -175,13 +163,9 @@ kill -9 "$(qft_vm_pid c-p)" "$(qft_vm_pid c-s)"
 # is refused without taking the pool over; the primary stays protected.
 pool=/dev/shm/$QFT_TAG-d.pool
 # shellcheck disable=SC2046
-qft_vm_start d-p a $(bb_args) -device virtio-rng-pci -object memory-backend-ram,id=ram,size=32M
-ft_qmp d-p ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" >/dev/null
-ft_wait_status d-p protected 60
-off=$(ft_pool_block_offset "$pool" 0)
+ft_primary_start d-p a "$pool" 32M $(bb_args) -device virtio-rng-pci
 # shellcheck disable=SC2046
-qft_vm_start d-s b $(bb_args) -S -object "memory-backend-file,id=ram,size=32M,mem-path=$pool,offset=$off,share=off"
-ft_qmp d-s ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+ft_standby_start d-s b "$pool" 32M $(bb_args)
 sleep 0.5
 if out=$(ft_qmp d-s ft-promote 2>&1); then qft_die "device mismatch: the standby promoted: $out"; fi
 echo "$out" | grep -q "promotion refused before taking the pool over (the primary is still protected): ft: loading the device state failed" ||
@@ -220,7 +204,9 @@ capture_b=$!
 sleep 0.5   # both captures running
 out=$(ft_qmp f-s ft-promote) || qft_die "fencing: promotion refused: $out"
 word=$(ft_pool_commit "$pool")
-base_before=$(dd if="$pool" bs=2M skip=1 count=17 status=none | sha256sum)
+read -r base_off base_size <<<"$(ft_pool_get "$pool" '"\(."base-offset") \(."base-size")"')"
+base_sum() { dd if="$pool" iflag=skip_bytes,count_bytes skip="$base_off" count="$base_size" bs=2M status=none | sha256sum; }
+base_before=$(base_sum)
 sleep 0.5
 kill -CONT "$(qft_vm_pid f-p)"
 wait "$waiter" || qft_die "fencing: no FT_FENCED event after SIGCONT"
@@ -230,7 +216,7 @@ ok "fencing: FT_FENCED after SIGCONT: $(echo "$ev" | jq -c .data)"
 sleep 1
 [ "$(ft_qmp f-p query-ft | jq -r .status)" = fenced ] || qft_die "fencing: status $(ft_qmp f-p query-ft | jq -r .status)"
 [ "$(ft_pool_commit "$pool")" = "$word" ] || qft_die "fencing: the fenced primary moved the commit word: $word -> $(ft_pool_commit "$pool")"
-[ "$(dd if="$pool" bs=2M skip=1 count=17 status=none | sha256sum)" = "$base_before" ] || qft_die "fencing: the fenced primary wrote the base image"
+[ "$(base_sum)" = "$base_before" ] || qft_die "fencing: the fenced primary wrote the base image"
 ok "fencing: status fenced; commit word ($word) and base image unchanged"
 wait "$capture" "$capture_b" || true
 grep -q . "$QFT_RUN/tap-b.txt" || qft_die "control: the capture on host-b's tap0 saw no frame from the promoted VM (announce): the capture cannot see frames"
@@ -259,10 +245,8 @@ if out=$(ft_qmp f-p object-del '{"id": "ftf"}' 2>&1); then qft_die "fencing: the
 ok "fencing: object-del of the fenced VM's filter-ft refused: ${out#*GenericError: }"
 # A promoted pool serves no second standby (it would be a second VM on the
 # promoted VM's base image and disks).
-off=$(ft_pool_block_offset "$pool" 0)
 # shellcheck disable=SC2046
-qft_vm_start f-t b $(bb_args) -S \
-    -object "memory-backend-file,id=ram,size=32M,mem-path=$pool,offset=$off,share=off"
+ft_standby_start f-t b "$pool" 32M --no-attach $(bb_args)
 expect_qmp_error f-t ft-standby "{\"pool\": \"$pool\"}" "promoted already (generation 2)"
 kill -9 "$(qft_vm_pid f-t)"
 if out=$(ft_qmp f-p cont 2>&1); then qft_die "fencing: the fenced VM accepted cont"; fi
@@ -290,18 +274,15 @@ kill -9 "$(qft_vm_pid m-s)"
 
 # Control: the same standby with its RAM not mapped from the pool copies it.
 pool=/dev/shm/$QFT_TAG-n.pool
-qft_vm_start n-p a -machine pc,memory-backend=ram -m 256M -accel tcg -object memory-backend-ram,id=ram,size=256M
-ft_qmp n-p ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" >/dev/null
-ft_wait_status n-p protected 60
-qft_vm_start n-s b -machine pc,memory-backend=ram -m 256M -accel tcg -S -object memory-backend-ram,id=ram,size=256M
-ft_qmp n-s ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+ft_primary_start n-p a "$pool" 256M -machine pc,memory-backend=ram -m 256M -accel tcg
+ft_standby_start n-s b "$pool" 256M --own-ram -machine pc,memory-backend=ram -m 256M -accel tcg
 read -r growth pages <<<"$(mapped_growth n "$pool")"
 [ "$growth" -gt $((256 * 1024)) ] || qft_die "control: a copying standby grew by only $growth kB: the measurement cannot tell mapped from copied"
 ok "control: a standby with its own RAM grows by $growth kB (copied)"
 # ---- 5: in-flight RX log ---------------------------------------------------
 # rx NAME CORRUPT(yes|no): prints ft-promote's answer
 rx() {
-    local n=$1 corrupt=$2 pool=/dev/shm/$QFT_TAG-$1.pool slot_off log_off log_size start capture
+    local n=$1 corrupt=$2 pool=/dev/shm/$QFT_TAG-$1.pool at capture
     # An ne2k_pci takes frames whatever the guest does (the bootblock drives
     # no NIC; a virtio-net without a driver would leave them in the tap).
     # shellcheck disable=SC2046
@@ -316,11 +297,11 @@ rx() {
     sleep 0.3
     kill -9 "$(qft_vm_pid "$n-p")"
     if [ "$corrupt" = yes ]; then
-        read -r _ _ slot <<<"$(ft_pool_commit "$pool")"
-        slot_off=$(ft_u64_at "$pool" $((72 + 8 * slot)))
-        log_off=$(ft_u64_at "$pool" 120) log_size=$(ft_u64_at "$pool" 128)
-        start=$(ft_u64_at "$pool" $((slot_off + 96)))
-        flip "$pool" $((log_off + start % log_size + 40 + 3))
+        # a payload byte of the first record a promotion would replay
+        at=$("$QFT_INSPECT" --log-records "$pool" | jq -r '.records[0]."data-offset" // empty') ||
+            qft_die "$n: ftpool-inspect --log-records failed"
+        [ -n "$at" ] || qft_die "$n: nothing logged to corrupt"
+        flip "$pool" "$((at + 3))"
     fi
     # What a promotion would replay, read by libftpool (independently of QEMU)
     "$QFT_INSPECT" --log-records "$pool" >"$QFT_RUN/$n-log.json" || qft_die "$n: ftpool-inspect --log-records failed"
@@ -379,11 +360,9 @@ ok "announce control: with announce-rounds 0 nothing from the guest's MAC reache
 # time without the flood commits at most two.
 pool=/dev/shm/$QFT_TAG-k.pool
 # shellcheck disable=SC2046
-qft_vm_start k-p a $(bb_args) -netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off \
-    -device "ne2k_pci,netdev=n0,mac=$QFT_GUEST_MAC,romfile=" -object filter-ft,id=ft0,netdev=n0,queue=all \
-    -object memory-backend-ram,id=ram,size=32M
-ft_qmp k-p ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 2000, \"rx-log-size\": 65536}" >/dev/null
-ft_wait_status k-p protected 60
+ft_primary_start k-p a "$pool" 32M --ft '"epoch-ms": 2000, "rx-log-size": 65536' $(bb_args) \
+    -netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off \
+    -device "ne2k_pci,netdev=n0,mac=$QFT_GUEST_MAC,romfile=" -object filter-ft,id=ft0,netdev=n0,queue=all
 # ft-start's sizes land where they were asked (they were once swapped)
 j=$(ft_pool_json "$pool")
 [ "$(echo "$j" | jq -r '."log-size"')" = 65536 ] && [ "$(echo "$j" | jq -r '."slot-max-disk"')" = $((16 << 20)) ] ||
@@ -414,8 +393,7 @@ for mode in running stopped; do
     qft_vm_start y$mode a $(bb_args | sed 's/-m 32M/-m 256M/') -object memory-backend-ram,id=ram,size=256M
     sleep 1
     [ "$mode" = stopped ] && ft_qmp y$mode stop >/dev/null
-    ft_qmp y$mode ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 10000}" >/dev/null
-    ft_wait_status y$mode protected 120
+    ft_protect y$mode "$pool" '"epoch-ms": 10000' 120
     left=$(ft_qmp y$mode query-ft | jq -r '."sync-left-pages"')
     first=$(ft_pool_json "$pool" | jq -r '.slots[] | select(.epoch == 1) | .pages')
     case $mode in

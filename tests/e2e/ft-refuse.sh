@@ -19,6 +19,7 @@ source "$top/tests/lib/harness.sh"
 # shellcheck source=../lib/ft.sh
 source "$top/tests/lib/ft.sh"
 [ -f "$img" ] || qft_die "no bootblock image at $img"
+qft_need jq
 
 qft_init
 qft_net_up
@@ -87,9 +88,7 @@ fi
 # is retired first.
 pool=/dev/shm/$QFT_TAG-ctl.pool
 # shellcheck disable=SC2046,SC2086
-qft_vm_start ctl a $(base) $ram $nic $filter $(ft_ev_args ctl)
-ft_qmp ctl ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" >/dev/null || qft_die "control: the baseline was refused"
-ft_wait_status ctl protected 60
+ft_primary_start ctl a "$pool" 32M $(base) $nic $filter
 ok "control: the baseline configuration is protected"
 ft_qmp ctl device_add '{"driver": "e1000", "id": "hot0"}' >/dev/null || qft_die "device_add e1000 failed"
 for _ in $(seq 100); do

@@ -11,18 +11,15 @@ guest=$1 client=$2 QFT_QMP=$3
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../lib/harness.sh
 source "$top/tests/lib/harness.sh"
-"$top/tests/guest/linux/build-guest.sh" "$guest" >/dev/null || qft_die "building the guest into $guest failed"
-for t in mkfs.ext4 debugfs e2fsck jq; do
-    command -v "$t" >/dev/null || qft_die "$t is missing: run tools/setup"
-done
+# shellcheck source=../lib/ft.sh
+source "$top/tests/lib/ft.sh"
+ft_linux_guest "$guest" mkfs.ext4 debugfs e2fsck jq
 [ -x "$client" ] || qft_die "no client at $client"
 
 qft_init
 qft_net_up
-# shellcheck disable=SC2046
-qft_vm_start primary a -machine pc -accel tcg -m 256M -smp 1 \
-    -kernel "$guest/vmlinuz" -initrd "$guest/initramfs.cpio.gz" \
-    -append "console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24" $(qft_nic_args)
+ft_linux_args --filter none --ram
+qft_vm_start primary a "${FT_LINUX_ARGS[@]}"
 qft_wait_serial primary 'qft-guest: ready' 180
 passed=0
 ok() { echo "ok - $*"; passed=$((passed + 1)); }
@@ -63,16 +60,13 @@ kill -9 "$(qft_vm_pid primary)"
 disk=$QFT_RUN/disk.img
 truncate -s 64M "$disk"
 mkfs.ext4 -q -F "$disk"
-# shellcheck disable=SC2046
-qft_vm_start disk a -machine pc -accel tcg -m 256M -smp 1 \
-    -kernel "$guest/vmlinuz" -initrd "$guest/initramfs.cpio.gz" \
-    -append "console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24 qft.disk=/dev/vda" $(qft_nic_args) \
+ft_linux_args --filter none --ram --disk /dev/vda
+qft_vm_start disk a "${FT_LINUX_ARGS[@]}" \
     -drive "if=none,id=d0,file=$disk,format=raw" -device virtio-blk-pci,drive=d0
 qft_wait_serial disk 'qft-guest: ready' 180
 out=$(run_client 50)
 check_run "$out" 50 1
-"$QFT_QMP" "$QFT_RUN/disk.qmp" quit >/dev/null 2>&1 || true
-for _ in $(seq 50); do kill -0 "$(qft_vm_pid disk)" 2>/dev/null || break; sleep 0.1; done
+ft_vm_quit disk
 # The guest was killed, not unmounted: replay the ext4 journal first.
 e2fsck -fy "$disk" >/dev/null 2>&1 || [ $? -le 1 ] || qft_die "e2fsck of the guest's disk failed"
 debugfs -R 'cat /counter.log' "$disk" 2>/dev/null >"$QFT_RUN/log.txt"
@@ -86,10 +80,8 @@ ok "control: a log missing value 25 is told apart"
 
 # A guest that cannot keep the contract says so and stops, rather than
 # serving without what was asked for: qft.disk names a disk that is not there.
-# shellcheck disable=SC2046
-qft_vm_start nodisk a -machine pc -accel tcg -m 256M -smp 1 \
-    -kernel "$guest/vmlinuz" -initrd "$guest/initramfs.cpio.gz" \
-    -append "console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24 qft.disk=/dev/vdz" $(qft_nic_args)
+ft_linux_args --filter none --ram --disk /dev/vdz
+qft_vm_start nodisk a "${FT_LINUX_ARGS[@]}"
 pid=$(qft_vm_pid nodisk)
 for _ in $(seq 1800); do
     grep -q 'qft-guest: \(error\|ready\)' "$QFT_RUN/nodisk.serial" 2>/dev/null && break

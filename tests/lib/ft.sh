@@ -4,20 +4,61 @@
 #   ft_qmp NAME CMD [JSON]         qft-qmp on NAME's QMP socket
 #   ft_qmp_ev NAME CMD [JSON] --wait-event EV   on NAME's event socket
 #   ft_wait_status NAME STATUS SECS
-#   ft_pool_block_offset POOL N    pool offset of base block N (superblock)
+#   ft_vm_quit NAME [SECS]         QMP quit, then wait until the QEMU is gone
+#   ft_qmp_quit SOCKET PID WHAT [SECS]  the same for a QEMU not started by
+#                                  qft_vm_start (an agent's)
+#
+# The pool, read only through ftpool-inspect --json (QFT_INSPECT; the
+# layout is proto/ftpool.h's, parsed in libftpool alone):
+#   ft_pool_json POOL              ftpool-inspect --json
+#   ft_pool_get POOL JQ-EXPR       one value of it (jq -r)
+#   ft_pool_block_offset POOL [ID] pool offset of base block ID (default
+#                                  ram; a number is an index)
 #   ft_pool_commit POOL            the commit word, decoded: "GEN EPOCH SLOT"
-#   flip FILE OFFSET               XOR one byte with 0x01 (corruption tests)
-#   ft_start_bootblock_pair ...    see below
-#   ft_standby_start NAME HOST POOL MEM ARGS...  paused standby on the pool
+#                                  (SLOT 0 = A, 1 = B)
+#   flip FILE OFFSET               XOR one byte with 0x01 (corruption tests;
+#                                  OFFSET from ft_pool_get)
+#
+# Protected VMs:
+#   ft_protect NAME POOL [MEMBERS [SECS]]  ft-start (epoch-ms 20 unless
+#                                  MEMBERS, extra JSON members, set it), then
+#                                  wait until protected (SECS, default 60)
+#   ft_primary_start NAME HOST POOL MEM [OPTIONS] QEMU-ARGS...
+#                                  QEMU with its RAM (memory-backend-ram) and
+#                                  an event socket, protected by ft_protect;
+#                                  options: --ready REGEX SECS (wait for the
+#                                  serial line before ft-start), --ft MEMBERS,
+#                                  --wait SECS
+#   ft_standby_start NAME HOST POOL MEM [OPTIONS] QEMU-ARGS...
+#                                  paused standby (-S) whose RAM maps the
+#                                  pool's base image, attached with
+#                                  ft-standby; options: --share on (a bad
+#                                  control), --own-ram (its RAM not from the
+#                                  pool: a control), --no-attach (no
+#                                  ft-standby: the test expects its refusal)
 #   ft_kill_dead NAME              kill -9 NAME's QEMU and wait until it is gone
 #   ft_promote_dead NAME [JSON-MEMBERS]  ft-promote after ft_kill_dead of the
 #                                  primary: old-primary-dead, as an agent
 #                                  that saw the pidfd report the exit would
 #   ft_bootblock_disk IMG NAME     the bootblock boot disk under ft-disk (a
 #                                  copy per test, shared by primary and standby)
-#   ft_pool_json POOL              ftpool-inspect --json (needs QFT_INSPECT)
-#   ft_linux_guest DIR TOOLS...    the tools on PATH and the Linux test guest
-#                                  built into DIR, or the test fails naming it
+#
+# The Linux test guest:
+#   ft_linux_guest DIR TOOLS...    the tools on PATH (else the test is skipped,
+#                                  exit 77, naming them) and the Linux test
+#                                  guest built into DIR (QFT_GUEST_DIR)
+#   ft_linux_args [OPTIONS]        its QEMU arguments into the array
+#                                  FT_LINUX_ARGS: -machine, -m, kernel,
+#                                  initrd, -append, the tap NIC and its
+#                                  filter-ft; options: --mem SIZE (256M;
+#                                  "none": no -m), --filter QUEUE (all;
+#                                  "none": no filter-ft), --disk DEV
+#                                  (qft.disk=DEV), --append ARGS, --ram
+#                                  (-object memory-backend-ram: unprotected)
+#   ft_client_wait PID             wait for a qft-counter-client in the
+#                                  background; its exit status in
+#                                  $ft_client_rc ($QFT_COUNTER_VIOLATION: an
+#                                  acknowledged value was lost)
 #
 # Needs QFT_QMP (the qft-qmp binary).
 
@@ -56,38 +97,73 @@ flip() {
     printf "\\$(printf '%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
-# Little-endian u64 at byte OFFSET of FILE.
-ft_u64_at() {
-    od -An -t u8 -j "$2" -N 8 "$1" | tr -d ' '
-}
-
-# proto/ftpool.h: blocks[] starts at 256; each FtPoolBlock is 272 bytes
-# (idstr[256], offset, length).
-ft_pool_block_offset() {
-    ft_u64_at "$1" $((256 + $2 * 272 + 256))
-}
-
-# The commit word sits at the first 64-byte boundary after layout_crc
-# (offset 256 + 32 * 272 + 8 = 8968 -> 9024): generation, bit 47 retired,
-# epoch in bits 1..46, slot.
-ft_pool_commit() {
-    local w
-    w=$(ft_u64_at "$1" 9024)
-    echo "$((w >> 48)) $(((w >> 1) & ((1 << 46) - 1))) $((w & 1))"
-}
-
 ft_pool_json() {
     : "${QFT_INSPECT:?QFT_INSPECT must point to ftpool-inspect}"
-    "$QFT_INSPECT" --json "$1"
+    "$QFT_INSPECT" --json "$1" || qft_die "ftpool-inspect --json $1 failed"
+}
+
+ft_pool_get() {
+    local v
+    v=$(ft_pool_json "$1" | jq -r "$2") || qft_die "ftpool-inspect --json $1: no '$2'"
+    echo "$v"
+}
+
+ft_pool_block_offset() {
+    local id=${2:-ram} v
+    if [[ $id =~ ^[0-9]+$ ]]; then
+        v=$(ft_pool_get "$1" ".blocks[$id].offset // empty")
+    else
+        v=$(ft_pool_get "$1" ".blocks[] | select(.id == \"$id\") | .offset")
+    fi
+    [ -n "$v" ] || qft_die "$1: no base block $id"
+    echo "$v"
+}
+
+ft_pool_commit() {
+    ft_pool_get "$1" '.commit | "\(.generation) \(.epoch) \(."slot-index")"'
 }
 
 ft_linux_guest() {
-    local dir=$1 t
+    local dir=$1
     shift
-    for t in "$@"; do
-        command -v "$t" >/dev/null || qft_die "missing tool: $t (tools/setup installs it)"
+    qft_need "$@"
+    "$QFT_TOP/tests/guest/linux/build-guest.sh" "$dir" >/dev/null || qft_die "building the guest into $dir failed"
+    QFT_GUEST_DIR=$dir
+}
+
+ft_linux_args() {
+    local mem=256M filter=all disk="" extra="" ram=""
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --mem) mem=$2; shift 2 ;;
+            --filter) filter=$2; shift 2 ;;
+            --disk) disk=$2; shift 2 ;;
+            --append) extra=$2; shift 2 ;;
+            --ram) ram=1; shift ;;
+            *) qft_die "ft_linux_args: unknown option $1" ;;
+        esac
     done
-    "$QFT_TOP/tests/guest/linux/build-guest.sh" "$dir" >/dev/null || qft_die "building the guest failed"
+    : "${QFT_GUEST_DIR:?ft_linux_guest first}"
+    local -a nic_args
+    read -r -a nic_args <<<"$(qft_nic_args)"
+    FT_LINUX_ARGS=(-machine "pc,memory-backend=ram" -accel tcg)
+    [ "$mem" = none ] || FT_LINUX_ARGS+=(-m "$mem")
+    FT_LINUX_ARGS+=(-smp 1
+        -kernel "$QFT_GUEST_DIR/vmlinuz" -initrd "$QFT_GUEST_DIR/initramfs.cpio.gz"
+        -append "console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24${disk:+ qft.disk=$disk}${extra:+ $extra}"
+        "${nic_args[@]}")
+    [ "$filter" = none ] || FT_LINUX_ARGS+=(-object "filter-ft,id=ft0,netdev=n0,queue=$filter")
+    [ -z "$ram" ] || FT_LINUX_ARGS+=(-object "memory-backend-ram,id=ram,size=$mem")
+}
+
+# qft-counter-client's exit status for a violation (an answer that breaks
+# its ordering rule: an acknowledged value lost)
+# shellcheck disable=SC2034  # used by the sourcing scripts
+QFT_COUNTER_VIOLATION=3
+# shellcheck disable=SC2034  # ft_client_rc is read by the caller
+ft_client_wait() {
+    ft_client_rc=0
+    wait "$1" || ft_client_rc=$?
 }
 
 ft_kill_dead() {
@@ -118,15 +194,67 @@ ft_bootblock_disk() {
          "-device ide-hd,drive=bbdisk,bus=ide.0"
 }
 
-# ft_standby_start NAME HOST POOL MEM QEMU-ARGS...: a paused standby (-S)
-# whose RAM maps the pool's base image (share=off), attached with ft-standby.
-ft_standby_start() {
-    local name=$1 host=$2 pool=$3 mem=$4 off
+ft_protect() {
+    local name=$1 pool=$2 extra=${3:-} secs=${4:-60} ms='"epoch-ms": 20, '
+    [[ $extra == *'"epoch-ms"'* ]] && ms=
+    ft_qmp "$name" ft-start "{${ms}\"pool\": \"$pool\"${extra:+, $extra}}" >/dev/null ||
+        qft_die "$name: ft-start on $pool refused"
+    ft_wait_status "$name" protected "$secs"
+}
+
+ft_primary_start() {
+    local name=$1 host=$2 pool=$3 mem=$4 ready="" ready_secs="" extra="" secs=60
     shift 4
-    off=$(ft_pool_block_offset "$pool" 0)
-    qft_vm_start "$name" "$host" "$@" -S \
-        -object "memory-backend-file,id=ram,size=$mem,mem-path=$pool,offset=$off,share=off"
-    ft_qmp "$name" ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+    while :; do
+        case ${1:-} in
+            --ready) ready=$2 ready_secs=$3; shift 3 ;;
+            --ft) extra=$2; shift 2 ;;
+            --wait) secs=$2; shift 2 ;;
+            --) shift; break ;;
+            *) break ;;
+        esac
+    done
+    # shellcheck disable=SC2046
+    qft_vm_start "$name" "$host" "$@" -object "memory-backend-ram,id=ram,size=$mem" $(ft_ev_args "$name")
+    [ -z "$ready" ] || qft_wait_serial "$name" "$ready" "$ready_secs"
+    ft_protect "$name" "$pool" "$extra" "$secs"
+}
+
+ft_standby_start() {
+    local name=$1 host=$2 pool=$3 mem=$4 share=off attach=1 ram=pool ram_arg
+    shift 4
+    while :; do
+        case ${1:-} in
+            --share) share=$2; shift 2 ;;
+            --own-ram) ram=own; shift ;;
+            --no-attach) attach=""; shift ;;
+            --) shift; break ;;
+            *) break ;;
+        esac
+    done
+    if [ "$ram" = own ]; then
+        ram_arg="memory-backend-ram,id=ram,size=$mem"
+    else
+        ram_arg="memory-backend-file,id=ram,size=$mem,mem-path=$pool,offset=$(ft_pool_block_offset "$pool" ram),share=$share"
+    fi
+    qft_vm_start "$name" "$host" "$@" -S -object "$ram_arg"
+    [ -z "$attach" ] || ft_qmp "$name" ft-standby "{\"pool\": \"$pool\"}" >/dev/null ||
+        qft_die "$name: ft-standby on $pool refused"
+}
+
+ft_qmp_quit() {
+    local sock=$1 pid=$2 what=$3 secs=${4:-10}
+    "$QFT_QMP" --timeout-ms 10000 "$sock" quit >/dev/null 2>&1 || true
+    for _ in $(seq $((secs * 10))); do
+        [ -e "/proc/$pid" ] || return 0
+        [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && return 0
+        sleep 0.1
+    done
+    qft_die "$what (pid $pid) still runs $secs s after QMP quit"
+}
+
+ft_vm_quit() {
+    ft_qmp_quit "$QFT_RUN/$1.qmp" "$(qft_vm_pid "$1")" "QEMU $1" "${2:-10}"
 }
 
 # --- guest disks under ft-disk (issue 5) ---
