@@ -16,47 +16,77 @@ static void member_int(JsonBuilder *b, const char *name, int64_t v)
 }
 
 #define SB_OFF(field)   offsetof(FtPoolSuperblock, field)
-#define HDR_OFF(field)  offsetof(FtPoolSlotHeader, field)
+
+typedef struct FieldOffset {
+    const char *name;
+    size_t offset;
+} FieldOffset;
+
+#define SB_FIELD(name, field)   { name, offsetof(FtPoolSuperblock, field) }
+#define HDR_FIELD(name, field)  { name, offsetof(FtPoolSlotHeader, field) }
 
 /*
- * Where each superblock field is in the pool: tests that corrupt or read
- * the pool take offsets from here, never from constants of their own.
+ * Where each superblock and slot header field is: tests that corrupt or
+ * read the pool take offsets from here, never from constants of their own.
  */
+static const FieldOffset sb_fields[] = {
+    SB_FIELD("magic", magic), SB_FIELD("version", version),
+    SB_FIELD("sb-size", sb_size), SB_FIELD("pool-size", pool_size),
+    SB_FIELD("page-size", page_size), SB_FIELD("nr-blocks", nr_blocks),
+    SB_FIELD("vm-uuid", vm_uuid), SB_FIELD("created-ns", created_ns),
+    SB_FIELD("base-offset", base_offset), SB_FIELD("base-size", base_size),
+    SB_FIELD("slot-size", slot_size),
+    SB_FIELD("slot-max-pages", slot_max_pages),
+    SB_FIELD("slot-max-devstate", slot_max_devstate),
+    SB_FIELD("slot-max-disk", slot_max_disk),
+    SB_FIELD("log-offset", log_offset), SB_FIELD("log-size", log_size),
+    SB_FIELD("blocks", blocks), SB_FIELD("layout-crc", layout_crc),
+    SB_FIELD("commit", commit),
+    SB_FIELD("stat-applied-epoch", stat_applied_epoch),
+    SB_FIELD("stat-commit-ns", stat_commit_ns),
+    SB_FIELD("stat-last-pause-ns", stat_last_pause_ns),
+    SB_FIELD("stat-last-dirty-pages", stat_last_dirty_pages),
+    SB_FIELD("disk-intent", disk_intent),
+    SB_FIELD("retire-reason", retire_reason),
+};
+
+static const FieldOffset hdr_fields[] = {
+    HDR_FIELD("magic", magic), HDR_FIELD("generation", generation),
+    HDR_FIELD("epoch", epoch), HDR_FIELD("slot", slot),
+    HDR_FIELD("page-size", page_size), HDR_FIELD("nr-pages", nr_pages),
+    HDR_FIELD("records-offset", records_offset),
+    HDR_FIELD("data-offset", data_offset),
+    HDR_FIELD("devstate-offset", devstate_offset),
+    HDR_FIELD("devstate-len", devstate_len),
+    HDR_FIELD("records-crc", records_crc),
+    HDR_FIELD("devstate-crc", devstate_crc),
+    HDR_FIELD("pause-ns", pause_ns), HDR_FIELD("created-ns", created_ns),
+    HDR_FIELD("log-start", log_start), HDR_FIELD("log-seq", log_seq),
+    HDR_FIELD("disk-offset", disk_offset), HDR_FIELD("disk-len", disk_len),
+    HDR_FIELD("disk-records", disk_records),
+    HDR_FIELD("disk-crc", disk_crc), HDR_FIELD("header-crc", header_crc),
+};
+
+/* The members field: @base + its offset, into the open object. */
+static void add_field_offsets(JsonBuilder *b, const FieldOffset *f, size_t n,
+                              uint64_t base)
+{
+    for (size_t i = 0; i < n; i++) {
+        member_int(b, f[i].name, base + f[i].offset);
+    }
+}
+
 static void superblock_offsets(JsonBuilder *b)
 {
     json_builder_set_member_name(b, "superblock-offsets");
     json_builder_begin_object(b);
-    member_int(b, "magic", SB_OFF(magic));
-    member_int(b, "version", SB_OFF(version));
-    member_int(b, "sb-size", SB_OFF(sb_size));
-    member_int(b, "pool-size", SB_OFF(pool_size));
-    member_int(b, "page-size", SB_OFF(page_size));
-    member_int(b, "nr-blocks", SB_OFF(nr_blocks));
-    member_int(b, "vm-uuid", SB_OFF(vm_uuid));
-    member_int(b, "created-ns", SB_OFF(created_ns));
-    member_int(b, "base-offset", SB_OFF(base_offset));
-    member_int(b, "base-size", SB_OFF(base_size));
+    add_field_offsets(b, sb_fields, G_N_ELEMENTS(sb_fields), 0);
     json_builder_set_member_name(b, "slot-offset");
     json_builder_begin_array(b);
     json_builder_add_int_value(b, SB_OFF(slot_offset[0]));
     json_builder_add_int_value(b, SB_OFF(slot_offset[1]));
     json_builder_end_array(b);
-    member_int(b, "slot-size", SB_OFF(slot_size));
-    member_int(b, "slot-max-pages", SB_OFF(slot_max_pages));
-    member_int(b, "slot-max-devstate", SB_OFF(slot_max_devstate));
-    member_int(b, "slot-max-disk", SB_OFF(slot_max_disk));
-    member_int(b, "log-offset", SB_OFF(log_offset));
-    member_int(b, "log-size", SB_OFF(log_size));
-    member_int(b, "blocks", SB_OFF(blocks));
     member_int(b, "block-size", sizeof(FtPoolBlock));
-    member_int(b, "layout-crc", SB_OFF(layout_crc));
-    member_int(b, "commit", SB_OFF(commit));
-    member_int(b, "stat-applied-epoch", SB_OFF(stat_applied_epoch));
-    member_int(b, "stat-commit-ns", SB_OFF(stat_commit_ns));
-    member_int(b, "stat-last-pause-ns", SB_OFF(stat_last_pause_ns));
-    member_int(b, "stat-last-dirty-pages", SB_OFF(stat_last_dirty_pages));
-    member_int(b, "disk-intent", SB_OFF(disk_intent));
-    member_int(b, "retire-reason", SB_OFF(retire_reason));
     json_builder_end_object(b);
 }
 
@@ -65,27 +95,7 @@ static void header_offsets(JsonBuilder *b, uint64_t slot_off)
 {
     json_builder_set_member_name(b, "header-offsets");
     json_builder_begin_object(b);
-    member_int(b, "magic", slot_off + HDR_OFF(magic));
-    member_int(b, "generation", slot_off + HDR_OFF(generation));
-    member_int(b, "epoch", slot_off + HDR_OFF(epoch));
-    member_int(b, "slot", slot_off + HDR_OFF(slot));
-    member_int(b, "page-size", slot_off + HDR_OFF(page_size));
-    member_int(b, "nr-pages", slot_off + HDR_OFF(nr_pages));
-    member_int(b, "records-offset", slot_off + HDR_OFF(records_offset));
-    member_int(b, "data-offset", slot_off + HDR_OFF(data_offset));
-    member_int(b, "devstate-offset", slot_off + HDR_OFF(devstate_offset));
-    member_int(b, "devstate-len", slot_off + HDR_OFF(devstate_len));
-    member_int(b, "records-crc", slot_off + HDR_OFF(records_crc));
-    member_int(b, "devstate-crc", slot_off + HDR_OFF(devstate_crc));
-    member_int(b, "pause-ns", slot_off + HDR_OFF(pause_ns));
-    member_int(b, "created-ns", slot_off + HDR_OFF(created_ns));
-    member_int(b, "log-start", slot_off + HDR_OFF(log_start));
-    member_int(b, "log-seq", slot_off + HDR_OFF(log_seq));
-    member_int(b, "disk-offset", slot_off + HDR_OFF(disk_offset));
-    member_int(b, "disk-len", slot_off + HDR_OFF(disk_len));
-    member_int(b, "disk-records", slot_off + HDR_OFF(disk_records));
-    member_int(b, "disk-crc", slot_off + HDR_OFF(disk_crc));
-    member_int(b, "header-crc", slot_off + HDR_OFF(header_crc));
+    add_field_offsets(b, hdr_fields, G_N_ELEMENTS(hdr_fields), slot_off);
     json_builder_end_object(b);
 }
 
