@@ -24,7 +24,7 @@
 #    `commit` fault point and 20 frames are sent to the guest's NIC; after
 #    the kill, the promotion replays at least those 20 from the pool's log.
 #    Control: a flipped byte in the first logged frame's payload ends the log
-#    there (rx-log-end "torn payload", nothing replayed).
+#    there (rx-log-end torn-payload, nothing replayed).
 # 8. The initial sync reports what the first checkpoint copies
 #    (sync-left-pages); control: a stopped guest leaves nothing.
 # 6. Announce: right after the promotion, host-b's tap0 carries a RARP from
@@ -345,7 +345,7 @@ jq '.records += [.records[] | select(.data[24:28] == "0800" and .data[46:48] == 
 if why=$(check_datagrams "$QFT_RUN/r1-dup.json"); then qft_die "control: a duplicated datagram passed the replay check"; fi
 ok "RX control: the check sees a duplicated frame ($why)"
 out=$(rx r2 yes)
-[ "$(echo "$out" | jq -r '."rx-replayed"')" = 0 ] && [ "$(echo "$out" | jq -r '."rx-log-end"')" = "torn payload" ] ||
+[ "$(echo "$out" | jq -r '."rx-replayed"')" = 0 ] && [ "$(echo "$out" | jq -r '."rx-log-end"')" = torn-payload ] ||
     qft_die "RX control: a torn first record did not end the log: $out"
 ok "RX control: a flipped payload byte in the first logged frame ends the log there: $(echo "$out" | jq -c '{"rx-replayed", "rx-log-end"}')"
 grep -q "0x8035" "$QFT_RUN/r1-tap-b.txt" || qft_die "announce: no RARP from the guest's MAC on host-b's tap0 after the promotion: $(cat "$QFT_RUN/r1-tap-b.txt")"
