@@ -105,9 +105,10 @@ static void announce(FtAgentVm *vm, FtAgentTimeline *t)
     t->at[FTAGENT_STEP_ANNOUNCED] = ftagent_now_real_ns();
 }
 
-/* ft-promote: verify the committed slot, CAS the generation (the fence),
- * restore, run. A refusal leaves the standby paused and the primary's
- * generation alone. */
+/* ft-promote: verify the committed slot, restore it into this QEMU, then
+ * CAS the generation (the fence), redo the disk writes, run
+ * (docs/design.md#promotion). A refusal before the CAS leaves the standby
+ * paused and the primary's generation alone. */
 static void promote(FtAgentVm *vm, FtAgentTimeline *t)
 {
     g_autoptr(GError) error = NULL;
