@@ -17,22 +17,11 @@ set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 build=$(readlink -f "${1:-$top/build}")
 runs=${QFT_BENCH_RUNS:-15}
-export QFT_QMP=$build/tools/qmp/qft-qmp
 export QFT_AGENT_TIMEOUT_EPOCHS=5     # the agent's defaults, not the tests' 10
-export QFT_AGENTD=$build/ft-agent/ft-agentd QFT_AGENT_SEND=$build/ft-agent/ft-agent-send
-client=$build/tools/counter-client/qft-counter-client
-guest=${QFT_GUEST_DIR:-/var/cache/qemu-ft/guest/out}
-[ -x "$QFT_AGENTD" ] && [ -x "$client" ] || { echo "build first: meson compile -C $build" >&2; exit 2; }
 export QFT_QEMU_DIR=${QFT_QEMU_DIR:-$("$top/tools/setup" | tail -n1)}
-"$top/tests/guest/linux/build-guest.sh" "$guest" >/dev/null
-# shellcheck source=../tests/lib/harness.sh
-source "$top/tests/lib/harness.sh"
-# shellcheck source=../tests/lib/ft.sh
-source "$top/tests/lib/ft.sh"
-# shellcheck source=../tests/lib/agent.sh
-source "$top/tests/lib/agent.sh"
-qft_init
-agent_net_up
+# shellcheck source=lib.sh
+source "$top/bench/lib.sh"
+bench_setup "$build" linux agent
 disk=$QFT_RUN/disk.raw
 ft_disk_make raw "$disk"
 agent_pair_up "$guest" "$disk"

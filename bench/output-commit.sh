@@ -17,21 +17,8 @@ runs=${2:-5}
 source "$top/bench/lib.sh"
 bench_linux_setup "$build"
 mem=256M
-boot() { # NAME HOST QUEUE EXTRA...
-    local n=$1 h=$2 q=$3; shift 3
-    # shellcheck disable=SC2046
-    qft_vm_start "$n" "$h" -machine pc,memory-backend=ram -accel tcg -m $mem -smp 1 \
-        -kernel "$guest/vmlinuz" -initrd "$guest/initramfs.cpio.gz" \
-        -append "console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24" \
-        $(qft_nic_args) -object filter-ft,id=ft0,netdev=n0,queue="$q" "$@"
-}
 # kill -9 a VM and wait until it is gone (its tap is free again)
-gone() {
-    local pid
-    pid=$(qft_vm_pid "$1")
-    kill -9 "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-}
+gone() { ft_kill_dead "$1"; }
 # The client ends at its deadline with its count unreached (exit 1): normal here.
 rate() { { qft_in client "$client" --host "$QFT_GUEST_IP" --count 100000000 --deadline-ms 4000 --json 2>/dev/null || true; } | jq -r .acknowledged; }
 
@@ -39,17 +26,17 @@ echo "### Output commit: request cost (one closed-loop connection, 4 s)"
 echo
 echo "| protection | requests/s | mean latency (ms) | vs unprotected |"
 echo "|---|---|---|---|"
-boot u a all -object memory-backend-ram,id=ram,size=$mem
+ft_linux_args --mem $mem --filter all --ram
+qft_vm_start u a "${FT_LINUX_ARGS[@]}"
 qft_wait_serial u 'qft-guest: ready' 120 >/dev/null
 base=$(rate)
 echo "| none | $((base / 4)) | $(awk "BEGIN {printf \"%.2f\", 4000 / $base}") | 1.00 |"
 gone u
 for ms in 10 20 50; do
     pool=/dev/shm/$QFT_TAG-$ms.pool
-    boot p$ms a all -object memory-backend-ram,id=ram,size=$mem
-    qft_wait_serial p$ms 'qft-guest: ready' 120 >/dev/null
-    ft_qmp p$ms ft-start "{\"pool\": \"$pool\", \"epoch-ms\": $ms, \"trigger\": \"timer\"}" >/dev/null
-    ft_wait_status p$ms protected 60 >/dev/null
+    ft_linux_args --mem $mem --filter all
+    ft_primary_start p$ms a "$pool" $mem --ready 'qft-guest: ready' 120 \
+        --ft "\"epoch-ms\": $ms, \"trigger\": \"timer\"" "${FT_LINUX_ARGS[@]}" >/dev/null
     n=$(rate)
     echo "| $ms ms epochs | $((n / 4)) | $(awk "BEGIN {printf \"%.2f\", 4000 / $n}") | $(awk "BEGIN {printf \"%.3f\", $n / $base}") |"
     gone p$ms
@@ -58,14 +45,10 @@ done
 
 # failover Q I -> "GAP_MS REPLAYED"
 failover() {
-    local q=$1 i=$2 pool=/dev/shm/$QFT_TAG-fo-$1-$2.pool off c
-    boot p$q$i a "$q" -object memory-backend-ram,id=ram,size=$mem
-    qft_wait_serial p$q$i 'qft-guest: ready' 120 >/dev/null
-    ft_qmp p$q$i ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" >/dev/null
-    ft_wait_status p$q$i protected 60 >/dev/null
-    off=$(ft_pool_block_offset "$pool" 0)
-    boot s$q$i b "$q" -S -object "memory-backend-file,id=ram,size=$mem,mem-path=$pool,offset=$off,share=off" >/dev/null
-    ft_qmp s$q$i ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+    local q=$1 i=$2 pool=/dev/shm/$QFT_TAG-fo-$1-$2.pool c
+    ft_linux_args --mem $mem --filter "$q"
+    ft_primary_start p$q$i a "$pool" $mem --ready 'qft-guest: ready' 120 "${FT_LINUX_ARGS[@]}" >/dev/null
+    ft_standby_start s$q$i b "$pool" $mem "${FT_LINUX_ARGS[@]}" >/dev/null
     qft_in client "$client" --host "$QFT_GUEST_IP" --count 100000000 --deadline-ms 5000 \
         --timeout-ms 3000 --reconnect --json >"$QFT_RUN/fo-$q$i.json" 2>/dev/null &
     c=$!

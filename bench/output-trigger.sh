@@ -24,18 +24,13 @@ source "$top/bench/lib.sh"
 bench_linux_setup "$build"
 mem=256M
 boot() { # NAME EXTRA-APPEND
-    # shellcheck disable=SC2046
-    qft_vm_start "$1" a -machine pc,memory-backend=ram -accel tcg -m $mem -smp 1 \
-        -kernel "$guest/vmlinuz" -initrd "$guest/initramfs.cpio.gz" \
-        -append "console=ttyS0 quiet qft.ip=$QFT_GUEST_IP/24 $2" \
-        $(qft_nic_args) -object filter-ft,id=ft0,netdev=n0,queue=all \
-        -object memory-backend-ram,id=ram,size=$mem
+    ft_linux_args --mem $mem --filter all --ram --append "$2"
+    qft_vm_start "$1" a "${FT_LINUX_ARGS[@]}"
 }
 n_pool=0
 protect() { # NAME TRIGGER
     n_pool=$((n_pool + 1))
-    ft_qmp "$1" ft-start "{\"pool\": \"/dev/shm/$QFT_TAG-$n_pool.pool\", \"epoch-ms\": 20, \"trigger\": \"$2\"}" >/dev/null
-    ft_wait_status "$1" protected 60
+    ft_protect "$1" "/dev/shm/$QFT_TAG-$n_pool.pool" "\"trigger\": \"$2\""
 }
 unprotect() { # NAME
     ft_qmp "$1" ft-stop >/dev/null
@@ -117,8 +112,7 @@ row() { # LABEL FILE
 }
 row "idle (20 ms bound only)" "$QFT_RUN/idle.json"
 row "16 connections, output-triggered" "$QFT_RUN/loaded-$rounds.json"
-ft_qmp g quit >/dev/null 2>&1 || true
-sleep 1
+ft_vm_quit g
 
 # The memory-dirtying guest: pages/s as it prints them, unprotected and
 # protected (default trigger, 20 ms), interleaved; the medians' ratio.
@@ -147,8 +141,7 @@ for mib in ${QFT_BENCH_DIRTY:-4 16}; do
     done
     moff=$(echo "$off" | median); mon=$(echo "$on" | median)
     echo "| $mib | $moff | $mon | $(awk "BEGIN {printf \"%.3f\", $mon / $moff}") | $(jq -r '."mean-cost" | (.stop + .sync + .copy + .devstate + .disk + .resume) / 1000000 | . * 100 | round / 100' "$QFT_RUN/$name.json") | $(jq -r '."last-dirty-pages"' "$QFT_RUN/$name.json") |"
-    ft_qmp "$name" quit >/dev/null 2>&1 || true
-    sleep 1
+    ft_vm_quit "$name"
 done
 echo
 echo "Measured with \`bench/output-trigger.sh $* \` on $(nproc) cores, TCG, $(date -u +%F)."

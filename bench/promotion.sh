@@ -13,30 +13,20 @@
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 build=$(readlink -f "${1:-$top/build}")
-export QFT_QMP=$build/tools/qmp/qft-qmp
 img=$build/tests/guest/bootblock/bootblock.img
 runs=${QFT_BENCH_RUNS:-5}
-[ -x "$QFT_QMP" ] && [ -f "$img" ] || { echo "build first: meson compile -C $build" >&2; exit 2; }
-# shellcheck source=../tests/lib/harness.sh
-source "$top/tests/lib/harness.sh"
-# shellcheck source=../tests/lib/ft.sh
-source "$top/tests/lib/ft.sh"
-qft_init
-qft_net_up
+[ -f "$img" ] || { echo "build first: meson compile -C $build" >&2; exit 2; }
+# shellcheck source=lib.sh
+source "$top/bench/lib.sh"
+bench_setup "$build"
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 promote_once() { # MEM -> restore-ns
-    local mem=$1 n=pr$RANDOM pool off out
+    local mem=$1 n=pr$RANDOM pool out
     pool=/dev/shm/$QFT_TAG-$n.pool
-    qft_vm_start "$n-p" a -machine pc,memory-backend=ram -m "$mem" -accel tcg \
-        -object "memory-backend-ram,id=ram,size=$mem" >/dev/null
-    ft_qmp "$n-p" ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" >/dev/null
-    ft_wait_status "$n-p" protected 120 >/dev/null
-    off=$(ft_pool_block_offset "$pool" 0)
-    qft_vm_start "$n-s" b -machine pc,memory-backend=ram -m "$mem" -accel tcg -S \
-        -object "memory-backend-file,id=ram,size=$mem,mem-path=$pool,offset=$off,share=off" >/dev/null
-    ft_qmp "$n-s" ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+    ft_primary_start "$n-p" a "$pool" "$mem" --wait 120 -machine pc,memory-backend=ram -m "$mem" -accel tcg >/dev/null
+    ft_standby_start "$n-s" b "$pool" "$mem" -machine pc,memory-backend=ram -m "$mem" -accel tcg >/dev/null
     sleep 0.5
     kill -9 "$(qft_vm_pid "$n-p")"
     out=$(ft_qmp "$n-s" ft-promote)
@@ -64,12 +54,9 @@ echo "| guest RAM | dirty pages / epoch (median) | dirty MiB | pause (ms, median
 echo "|---|---|---|---|---|"
 for mem in 32M 128M 512M; do
     n=pa$RANDOM pool=/dev/shm/$QFT_TAG-$n.pool
-    qft_vm_start "$n" a -machine pc,memory-backend=ram -m "$mem" -accel tcg \
-        $(ft_bootblock_disk "$img" bench) \
-        -object "memory-backend-ram,id=ram,size=$mem" >/dev/null
-    qft_wait_serial "$n" 'SB' 60 >/dev/null
-    ft_qmp "$n" ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20}" >/dev/null
-    ft_wait_status "$n" protected 120 >/dev/null
+    # shellcheck disable=SC2046
+    ft_primary_start "$n" a "$pool" "$mem" --ready 'SB' 60 --wait 120 \
+        -machine pc,memory-backend=ram -m "$mem" -accel tcg $(ft_bootblock_disk "$img" bench) >/dev/null
     : >"$QFT_RUN/samples"
     for _ in $(seq 20); do
         ft_qmp "$n" query-ft | jq -r '"\(."last-dirty-pages") \(."last-pause-ns")"' >>"$QFT_RUN/samples"
