@@ -49,10 +49,8 @@ source "$top/tests/lib/harness.sh"
 source "$top/tests/lib/ft.sh"
 # shellcheck source=../lib/agent.sh
 source "$top/tests/lib/agent.sh"
-for t in mkfs.ext4 debugfs e2fsck jq curl tcpdump; do
-    command -v "$t" >/dev/null || { echo "SKIP: missing tool $t (tools/setup installs it)"; exit 77; }
-done
-ft_linux_guest "$guest"
+[ "$scenario" != protocol ] || qft_need python3
+ft_linux_guest "$guest" mkfs.ext4 debugfs e2fsck jq curl tcpdump
 qft_init
 agent_net_up
 passed=0

@@ -97,7 +97,7 @@ run() {
         qft_die "$n: the client stream did not resume after the promotion"
     ft_vm_quit s$n
     if [ "$fmt" = qcow2 ]; then
-        "$QFT_QEMU_IMG" check -q "$img" || qft_die "$n: qemu-img check of the promoted guest's qcow2 image failed"
+        ft_qcow2_check "$img" "$n: the promoted guest's qcow2 image"
     fi
     ft_disk_log "$fmt" "$img" "$QFT_RUN/disk-$n"
     [ -z "$(missing "$QFT_RUN/acked-$n" "$QFT_RUN/disk-$n")" ] ||

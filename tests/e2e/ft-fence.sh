@@ -87,7 +87,7 @@ disk_check() {
     fi
     ft_kill_dead p$n
     if [ "$fmt" = qcow2 ]; then
-        "$QFT_QEMU_IMG" check -q "$img" || qft_die "$n: qemu-img check of the promoted guest's qcow2 image failed"
+        ft_qcow2_check "$img" "$n: the promoted guest's qcow2 image"
     fi
     awk '{print $2}' "$QFT_RUN/acks-$n" | sort >"$QFT_RUN/acked-$n"
     ft_disk_log "$fmt" "$img" "$QFT_RUN/disk-$n"

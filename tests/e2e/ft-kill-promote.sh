@@ -27,7 +27,7 @@ source "$top/tests/lib/harness.sh"
 source "$top/tests/lib/ft.sh"
 [ -f "$img" ] || qft_die "no bootblock image at $img"
 [ -x "$ramcheck" ] || qft_die "no qft-ramcheck at $ramcheck"
-command -v jq >/dev/null || qft_die "jq is missing: run tools/setup"
+qft_need jq
 
 read -r -a smps <<<"${FT_SMP:-1 4}"
 RANDOM=${FT_SEED:-$$}
@@ -67,20 +67,16 @@ passed=0
 iteration() { # I SMP PHASE
     local i=$1 smp=$2 phase=$3
     local p=p$i s=s$i pool=/dev/shm/$QFT_TAG-pool-$i digests=$QFT_RUN/digests-$i
-    local last fault_epoch='' out restored digest off before after
+    local last fault_epoch='' out restored digest before after
 
-    # shellcheck disable=SC2046
-    qft_vm_start $p a $(guest_args "$smp") -object memory-backend-ram,id=ram,size=$mem $(ft_ev_args $p)
-    qft_wait_serial $p 'S' 30
     # The default trigger (output) everywhere but the first iteration: the
     # bootblock guest sends no output, so its epochs end at epoch-ms either way.
-    ft_qmp $p ft-start "{\"pool\": \"$pool\", \"epoch-ms\": 20, \"x-digest-log\": \"$digests\"$([ "$i" = 1 ] && echo ', "trigger": "timer"')}" >/dev/null
-    ft_wait_status $p protected 60
-    off=$(ft_pool_block_offset "$pool" 0)
     # shellcheck disable=SC2046
-    qft_vm_start $s b $(guest_args "$smp") -S \
-        -object memory-backend-file,id=ram,size=$mem,mem-path=$pool,offset=$off,share=off
-    ft_qmp $s ft-standby "{\"pool\": \"$pool\"}" >/dev/null
+    ft_primary_start $p a "$pool" $mem --ready 'S' 30 \
+        --ft "\"x-digest-log\": \"$digests\"$([ "$i" = 1 ] && echo ', "trigger": "timer"')" \
+        $(guest_args "$smp")
+    # shellcheck disable=SC2046
+    ft_standby_start $s b "$pool" $mem $(guest_args "$smp")
     sleep "0.$((RANDOM % 6 + 2))"
 
     last=$(ft_qmp $p query-ft | jq -r .epoch)

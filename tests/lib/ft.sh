@@ -167,16 +167,22 @@ ft_client_wait() {
 }
 
 ft_kill_dead() {
-    local pid i
+    local pid
     pid=$(qft_vm_pid "$1")
     kill -9 "$pid" 2>/dev/null || true
-    for i in $(seq 100); do
+    ft_wait_gone "$pid" 5 || qft_die "$1 (pid $pid) still alive 5 s after kill -9"
+}
+
+# ft_wait_gone PID SECS: until the process is gone (0), or 1 after SECS;
+# a zombie of ours counts as gone: its memory and files are
+ft_wait_gone() {
+    local pid=$1 secs=$2
+    for _ in $(seq $((secs * 20))); do
         [ -e "/proc/$pid" ] || return 0
-        # a zombie of ours counts as dead: its memory and files are gone
         [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && return 0
         sleep 0.05
     done
-    qft_die "$1 (pid $pid) still alive 5 s after kill -9"
+    return 1
 }
 
 ft_promote_dead() {
@@ -245,12 +251,7 @@ ft_standby_start() {
 ft_qmp_quit() {
     local sock=$1 pid=$2 what=$3 secs=${4:-10}
     "$QFT_QMP" --timeout-ms 10000 "$sock" quit >/dev/null 2>&1 || true
-    for _ in $(seq $((secs * 10))); do
-        [ -e "/proc/$pid" ] || return 0
-        [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && return 0
-        sleep 0.1
-    done
-    qft_die "$what (pid $pid) still runs $secs s after QMP quit"
+    ft_wait_gone "$pid" "$secs" || qft_die "$what (pid $pid) still runs $secs s after QMP quit"
 }
 
 ft_vm_quit() {
@@ -266,6 +267,10 @@ ft_vm_quit() {
 #                                  writes; the standby opens the image too)
 #   ft_disk_log FMT PATH OUT       the guest's /counter.log after e2fsck of a
 #                                  copy (the journal replayed), one value a line
+#   ft_qcow2_check PATH WHAT       qemu-img check: corruption fails the test;
+#                                  leaked clusters alone (exit 3: a writer
+#                                  killed inside an allocation, no data lost)
+#                                  are reported, not failed
 QFT_QEMU_IMG=${QFT_QEMU_IMG:-$QFT_QEMU_DIR/bin/qemu-img}
 
 ft_disk_make() {
@@ -290,6 +295,16 @@ ft_disk_args() {
         top=disk0
     fi
     echo "$a -device virtio-blk-pci,drive=$top"
+}
+
+ft_qcow2_check() {
+    local img=$1 what=$2 out rc=0
+    out=$("$QFT_QEMU_IMG" check "$img" 2>&1) || rc=$?
+    case $rc in
+        0) ;;
+        3) echo "# $what: qemu-img check: $(echo "$out" | grep -m1 -i 'leaked clusters' || echo 'leaked clusters'), no corruption" ;;
+        *) qft_die "$what: qemu-img check of $img failed (exit $rc): $(echo "$out" | head -n 5 | tr '\n' ' ')" ;;
+    esac
 }
 
 ft_disk_log() {
