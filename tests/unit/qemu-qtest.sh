@@ -38,7 +38,8 @@ while [ \$# -gt 0 ]; do
     if [ "\$1" = -accel ] && [[ \${2:-} == kvm* ]]; then shift 2; continue; fi
     args+=("\$1"); shift
 done
-exec $(printf %q "$qemu") -L $(printf %q "${QFT_FIRMWARE:-$dir/firmware}") "\${args[@]}"
+# QEMU's stdout (what qemu-io prints through HMP) is not TAP: to stderr
+exec $(printf %q "$qemu") -L $(printf %q "${QFT_FIRMWARE:-$dir/firmware}") "\${args[@]}" >&2
 WRAP
 chmod +x "$wrap/qemu-system-x86_64"
 cd "$wrap"
