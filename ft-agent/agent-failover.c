@@ -114,7 +114,7 @@ static void promote(FtAgentVm *vm, FtAgentTimeline *t)
     g_autoptr(GError) error = NULL;
     g_autoptr(JsonObject) args = json_object_new();
     g_autoptr(JsonNode) r = NULL;
-    gint64 t0 = ftagent_now_real_ns();
+    gint64 t0 = ftagent_now_real_ns(), fenced_ns;
     JsonObject *o;
 
     json_object_set_boolean_member(args, "old-primary-dead",
@@ -162,8 +162,14 @@ static void promote(FtAgentVm *vm, FtAgentTimeline *t)
     /* the VM's generation (one more per promotion, across pools), not the
      * pool's: a re-protected VM's new pool starts again at 1 */
     t->generation = vm->generation + 1;
-    t->at[FTAGENT_STEP_FENCED] =
-        t0 + json_object_get_int_member_with_default(o, "verify-ns", 0);
+    /* the generation CAS, which comes after the restore; a QEMU without
+     * takeover-ns (or a retry after an earlier call's takeover) leaves the
+     * end of verification, the nearest earlier moment it reports */
+    fenced_ns = json_object_get_int_member_with_default(o, "takeover-ns", 0);
+    if (!fenced_ns) {
+        fenced_ns = json_object_get_int_member_with_default(o, "verify-ns", 0);
+    }
+    t->at[FTAGENT_STEP_FENCED] = t0 + fenced_ns;
     t->at[FTAGENT_STEP_RUNNING] =
         t0 + json_object_get_int_member_with_default(o, "restore-ns", 0);
     g_clear_pointer(&t->error, g_free);

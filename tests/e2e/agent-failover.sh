@@ -92,6 +92,10 @@ promoted_on_b() {
     tl=$(agent_vm b | jq -c '.timelines[-1]')
     [ "$(echo "$tl" | jq -r .source)" = "$source" ] || qft_die "recorded source: $tl (expected $source)"
     [ "$(echo "$tl" | jq -r '."running-ns" > 0 and (.error == null)')" = true ] || qft_die "timeline: $tl"
+    # fenced is the generation CAS (takeover-ns), which follows the
+    # verification and the restore and precedes the vCPUs running
+    [ "$(echo "$tl" | jq -r '."decided-ns" <= ."fenced-ns" and ."fenced-ns" <= ."running-ns"')" = true ] ||
+        qft_die "timeline out of order (decided <= fenced <= running): $tl"
     ok "host-b promoted vm0 (source $source): $(echo "$tl" | jq -r '"fault +0, detected +\((."detected-ns" - ."fault-ns") / 1e6) ms, fenced +\((."fenced-ns" - ."fault-ns") / 1e6) ms, running +\((."running-ns" - ."fault-ns") / 1e6) ms, announced +\((."announced-ns" - ."fault-ns") / 1e6) ms, epoch \(.epoch), generation \(.generation)"')"
 }
 
