@@ -124,9 +124,6 @@ for i in $(seq "$iterations"); do
     echo "ok $i - no acknowledged value lost across the failover: $summary"
     passed=$((passed + 1))
 done
-[ "$total_held" -gt 0 ] && [ "$total_released" -gt 0 ] ||
-    qft_die "filter-ft never held ($total_held) or never released ($total_released) a packet: output commit was not exercised"
-echo "# over the suite filter-ft held $total_held packets at the kills and released $total_released"
 [ "$total_logged" -gt 0 ] && [ "$total_replayed" -gt 0 ] ||
     qft_die "filter-ft never logged ($total_logged) or promotion never replayed ($total_replayed) an RX frame: RX replay was not exercised"
 echo "# over the suite filter-ft logged $total_logged RX frames before the kills and promotions replayed $total_replayed"
@@ -142,6 +139,13 @@ violated h1 && qft_die "held commit: an acknowledged value was lost: $summary"
     qft_die "held commit: the client stream did not resume after the failover: $summary"
 echo "ok - held inside a commit, output commit alone (queue=rx): no acknowledged value lost: $summary"
 passed=$((passed + 1))
+# tx-held is what filter-ft holds at the moment of the kill: with
+# output-triggered checkpoints an answer is held for about a millisecond,
+# so a kill at a random moment often finds none; the held commit above
+# always does (its epoch's answer waits for a commit that never comes).
+[ "$total_held" -gt 0 ] && [ "$total_released" -gt 0 ] ||
+    qft_die "filter-ft never held ($total_held) or never released ($total_released) a packet: output commit was not exercised"
+echo "# over the suite filter-ft held $total_held packets at the kills and released $total_released"
 # control PREFIX MAX LABEL RUN-ARGS...: up to MAX runs of `run PREFIXk
 # RUN-ARGS` until the client sees an acknowledged value lost; dies if none
 # did, else counts a pass. A negative control expects the loss.
