@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The VM backend: how an agent starts, adopts and ends the QEMU of a VM.
- * One backend now, "qemu" (backend-qemu.c): the agent runs QEMU itself,
- * the embedded default of the demo and the tests. A libvirt backend (its
- * own issue, docs/design.md "Standby under libvirt") implements the same
- * three calls with a libvirt domain: start = define + create the domain
- * (the standby's pool-mapped RAM backend and an extra QMP socket through
- * <qemu:commandline>), adopt = look the domain up by name, kill = destroy
- * it. Everything else (QMP, pidfd, the pool) is the same for both: the
+ * Two backends:
+ *   "qemu" (backend-qemu.c): the agent runs QEMU itself, the VMs come from
+ *     the configuration's [vm:NAME] groups; the embedded default of the
+ *     demo and most tests.
+ *   "libvirt" (backend-libvirt.c, docs/libvirt.md): the VMs are the libvirt
+ *     domains of this host whose XML carries the FT metadata element;
+ *     libvirt starts the primary (virsh start: the hook tells the agent,
+ *     which adopts and protects it), the agent creates the standby domain
+ *     paused with its RAM mapped from the pool (<qemu:commandline>), QMP
+ *     goes through libvirt's monitor passthrough, served to the agent on a
+ *     private socket (backend-libvirt-qmp.c).
+ * Everything else (QMP client, pidfd, the pool) is the same for both: the
  * backend hands back a pid and a QMP socket path.
  */
 #pragma once
@@ -18,6 +23,15 @@ G_BEGIN_DECLS
 
 struct FtAgentBackend {
     const char *name;
+    /* The id of the main RAM backend, the pool's RAM block that the
+     * standby maps: "ram" (qemu), "ft-ram" (libvirt, ftmeta.h). */
+    const char *ram_block;
+    /* TRUE: the agent boots a VM's first primary itself. FALSE: the VM's
+     * manager does (libvirt: virsh start) and tells the agent. */
+    gboolean boots;
+    /* Optional: connect, add the backend's VMs to agent->vms. */
+    gboolean (*open)(FtAgent *agent, GError **error);
+    void (*close)(FtAgent *agent);
     /*
      * Starts the VM's QEMU here. pool == NULL: a primary that boots;
      * otherwise a standby, paused (-S), its RAM block "ram" mapped from
@@ -34,6 +48,7 @@ struct FtAgentBackend {
 };
 
 extern const FtAgentBackend ftagent_backend_qemu;
+extern const FtAgentBackend ftagent_backend_libvirt;
 
 const FtAgentBackend *ftagent_backend_find(const char *name, GError **error);
 

@@ -17,10 +17,16 @@ static const char *agent_keys[] = {
     "host", "backend", "epoch-ms", "trigger", "heartbeat-ms", "peer-timeout-ms",
     "lease-ms", "qmp-timeout-ms", "respawn-ms", "state-dir", "run-dir",
     "pool-dir", "key-file", "control-socket", "rest-listen", "token-file",
-    "qemu", "qemu-firmware", NULL,
+    "qemu", "qemu-firmware", "libvirt-uri", NULL,
 };
 static const char *host_keys[] = { "peer-address", NULL };
-static const char *vm_keys[] = { "hosts", "memory", "qemu-args", NULL };
+static const char *vm_keys[] = {
+    "hosts", "memory", "qemu-args", "policy", "uuid", NULL,
+};
+static const char *masakari_keys[] = {
+    "url", "token-file", "timeout-ms", "retry-first-ms", "retry-max-ms", NULL,
+};
+static const char *policies[] = { "protect", "restart", "notify", NULL };
 static const char *forbidden_args[] = {
     "-qmp", "-S", "-name", "-daemonize", "-incoming", "-pidfile", "-monitor",
     "-mon", NULL,
@@ -226,6 +232,8 @@ static void vm_free(FtAgentVmConfig *vm)
     g_free(vm->name);
     g_strfreev(vm->hosts);
     g_strfreev(vm->qemu_args);
+    g_free(vm->policy);
+    g_free(vm->uuid);
     g_free(vm);
 }
 
@@ -237,6 +245,7 @@ void ftagent_config_free(FtAgentConfig *config)
     g_free(config->path);
     g_free(config->host_id);
     g_free(config->backend);
+    g_free(config->libvirt_uri);
     g_free(config->trigger);
     g_free(config->state_dir);
     g_free(config->run_dir);
@@ -247,6 +256,8 @@ void ftagent_config_free(FtAgentConfig *config)
     g_free(config->token_file);
     g_free(config->qemu_binary);
     g_free(config->qemu_firmware);
+    g_free(config->masakari.url);
+    g_free(config->masakari.token_file);
     g_clear_pointer(&config->hosts, g_ptr_array_unref);
     g_clear_pointer(&config->vms, g_ptr_array_unref);
     g_free(config);
@@ -274,13 +285,22 @@ static gboolean parse_agent(Ctx *c, FtAgentConfig *cfg)
         return bad(c, g, "trigger", cfg->trigger, FTAGENT_CONFIG_ERROR_INVALID,
                    "must be output or timer");
     }
-    if (g_str_equal(cfg->backend, "libvirt")) {
+    if (!g_str_equal(cfg->backend, "qemu") &&
+        !g_str_equal(cfg->backend, "libvirt")) {
         return bad(c, g, "backend", cfg->backend, FTAGENT_CONFIG_ERROR_INVALID,
-                   "backend 'libvirt' is not built yet; use qemu");
+                   "unknown backend (qemu or libvirt)");
     }
-    if (!g_str_equal(cfg->backend, "qemu")) {
-        return bad(c, g, "backend", cfg->backend, FTAGENT_CONFIG_ERROR_INVALID,
-                   "unknown backend (qemu is the one there is)");
+    if (!get_string(c, g, "libvirt-uri", "qemu:///system", FALSE,
+                    &cfg->libvirt_uri)) {
+        return FALSE;
+    }
+    if (!strstr(cfg->libvirt_uri, ":/") ||
+        strpbrk(cfg->libvirt_uri, " \t\r\n") ||
+        !g_uri_is_valid(cfg->libvirt_uri, G_URI_FLAGS_NONE, NULL)) {
+        return bad(c, g, "libvirt-uri", cfg->libvirt_uri,
+                   FTAGENT_CONFIG_ERROR_INVALID,
+                   "not a libvirt connection URI (e.g. qemu:///system, "
+                   "qemu+ssh://HOST/system)");
     }
     e = cfg->epoch_ms;
     if (!get_ms(c, g, "heartbeat-ms", MAX(1, e / 4), 1, 600000,
@@ -391,8 +411,26 @@ static gboolean parse_vm(Ctx *c, FtAgentConfig *cfg, const char *group)
         return bad(c, group, NULL, NULL, FTAGENT_CONFIG_ERROR_INVALID,
                    "a VM name is 1..31 characters of A-Z a-z 0-9 _ . -");
     }
-    if (!check_keys(c, group, vm_keys)) {
+    if (!check_keys(c, group, vm_keys) ||
+        !get_string(c, group, "policy", "protect", FALSE, &vm->policy) ||
+        !get_string(c, group, "uuid", "", FALSE, &vm->uuid)) {
         return FALSE;
+    }
+    if (!g_strv_contains(policies, vm->policy)) {
+        return bad(c, group, "policy", vm->policy,
+                   FTAGENT_CONFIG_ERROR_INVALID,
+                   "must be protect, restart or notify");
+    }
+    if (!*vm->uuid) {
+        g_clear_pointer(&vm->uuid, g_free);
+    } else if (!g_uuid_string_is_valid(vm->uuid)) {
+        return bad(c, group, "uuid", vm->uuid, FTAGENT_CONFIG_ERROR_INVALID,
+                   "not a UUID (8-4-4-4-12 hexadecimal digits)");
+    } else {
+        char *lower = g_ascii_strdown(vm->uuid, -1);
+
+        g_free(vm->uuid);
+        vm->uuid = lower;
     }
     hosts_text = get(c, group, "hosts");
     if (!hosts_text) {
@@ -416,9 +454,10 @@ static gboolean parse_vm(Ctx *c, FtAgentConfig *cfg, const char *group)
             }
         }
     }
-    if (n < 2) {
+    if (n < 1 || (n < 2 && !g_str_equal(vm->policy, "notify"))) {
         return bad(c, group, "hosts", hosts_text, FTAGENT_CONFIG_ERROR_INVALID,
-                   "at least two hosts: the primary's and a standby's");
+                   "at least two hosts: the primary's and a standby's (one "
+                   "is enough for policy notify)");
     }
     if (!get_string(c, group, "memory", NULL, TRUE, &mem) ||
         !parse_size(c, group, "memory", mem, &vm->memory_bytes) ||
@@ -432,6 +471,71 @@ static gboolean parse_vm(Ctx *c, FtAgentConfig *cfg, const char *group)
     return check_qemu_args(c, group, args, vm->qemu_args);
 }
 
+/* [masakari]: optional; without url (or with an empty one) nothing is
+ * sent, but a bad value is refused all the same. */
+static gboolean parse_masakari(Ctx *c, FtAgentConfig *cfg)
+{
+    const char *g = "masakari";
+    FtAgentMasakariConfig *m = &cfg->masakari;
+    guint e = cfg->epoch_ms;
+    g_autoptr(GUri) uri = NULL;
+    g_autoptr(GError) local = NULL;
+    const char *scheme;
+
+    if (g_key_file_has_group(c->kf, g) && !check_keys(c, g, masakari_keys)) {
+        return FALSE;
+    }
+    if (!get_string(c, g, "url", "", FALSE, &m->url) ||
+        !get_path(c, g, "token-file", "/etc/qemu-ft/masakari.token",
+                  &m->token_file) ||
+        !get_ms(c, g, "timeout-ms", MAX(2000, 100 * e), 1, 600000,
+                &m->timeout_ms) ||
+        !get_ms(c, g, "retry-first-ms", MAX(200, 25 * e), 1, 3600000,
+                &m->retry_first_ms) ||
+        !get_ms(c, g, "retry-max-ms", MAX(60000, m->retry_first_ms), 1,
+                3600000, &m->retry_max_ms)) {
+        return FALSE;
+    }
+    if (m->retry_max_ms < m->retry_first_ms) {
+        g_autofree char *v = g_strdup_printf("%u", m->retry_max_ms);
+
+        return bad(c, g, "retry-max-ms", v, FTAGENT_CONFIG_ERROR_INVALID,
+                   "must not be below retry-first-ms (%u)", m->retry_first_ms);
+    }
+    if (!*m->url) {
+        return TRUE;
+    }
+    if (strpbrk(m->url, " \t\r\n")) {
+        return bad(c, g, "url", m->url, FTAGENT_CONFIG_ERROR_INVALID,
+                   "a URL has no white space (percent-encode it)");
+    }
+    uri = g_uri_parse(m->url, G_URI_FLAGS_NONE, &local);
+    if (!uri) {
+        return bad(c, g, "url", m->url, FTAGENT_CONFIG_ERROR_INVALID, "%s",
+                   local->message);
+    }
+    scheme = g_uri_get_scheme(uri);
+    if (g_ascii_strcasecmp(scheme, "http") != 0 &&
+        g_ascii_strcasecmp(scheme, "https") != 0) {
+        return bad(c, g, "url", m->url, FTAGENT_CONFIG_ERROR_INVALID,
+                   "not an http:// or https:// URL");
+    }
+    if (!g_uri_get_host(uri) || !*g_uri_get_host(uri)) {
+        return bad(c, g, "url", m->url, FTAGENT_CONFIG_ERROR_INVALID,
+                   "the URL names no host");
+    }
+    if (g_uri_get_userinfo(uri)) {
+        return bad(c, g, "url", m->url, FTAGENT_CONFIG_ERROR_INVALID,
+                   "credentials do not belong in the URL: the token is "
+                   "token-file's");
+    }
+    if (g_uri_get_fragment(uri)) {
+        return bad(c, g, "url", m->url, FTAGENT_CONFIG_ERROR_INVALID,
+                   "a URL to POST to has no #fragment");
+    }
+    return TRUE;
+}
+
 static FtAgentConfig *parse(Ctx *c)
 {
     g_autoptr(FtAgentConfig) cfg = g_new0(FtAgentConfig, 1);
@@ -441,14 +545,14 @@ static FtAgentConfig *parse(Ctx *c)
     cfg->hosts = g_ptr_array_new_with_free_func((GDestroyNotify)host_free);
     cfg->vms = g_ptr_array_new_with_free_func((GDestroyNotify)vm_free);
     for (char **g = groups; *g; g++) {
-        if (!g_str_equal(*g, "agent") && !g_str_has_prefix(*g, "host:") &&
-            !g_str_has_prefix(*g, "vm:")) {
+        if (!g_str_equal(*g, "agent") && !g_str_equal(*g, "masakari") &&
+            !g_str_has_prefix(*g, "host:") && !g_str_has_prefix(*g, "vm:")) {
             bad(c, *g, NULL, NULL, FTAGENT_CONFIG_ERROR_UNKNOWN,
-                "unknown group (agent, host:ID and vm:NAME are)");
+                "unknown group (agent, masakari, host:ID and vm:NAME are)");
             return NULL;
         }
     }
-    if (!parse_agent(c, cfg)) {
+    if (!parse_agent(c, cfg) || !parse_masakari(c, cfg)) {
         return NULL;
     }
     for (char **g = groups; *g; g++) {

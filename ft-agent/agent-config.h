@@ -35,12 +35,29 @@ typedef struct FtAgentVmConfig {
                                  * [host:ID]; NULL-terminated */
     guint64 memory_bytes;       /* memory= e.g. 256M, 2G (bytes, K, M, G) */
     char **qemu_args;           /* qemu-args= split like a shell (g_shell_parse_argv) */
+    char *policy;               /* policy = protect (default), restart or
+                                 * notify: what recovers it (notify: one
+                                 * host is enough) */
+    char *uuid;                 /* uuid = the instance UUID told to the
+                                 * cloud API (lower case); NULL: derived
+                                 * from the name (agent-notify-body.h) */
 } FtAgentVmConfig;
+
+/* [masakari]: OpenStack Masakari notifications (agent-notify.h). */
+typedef struct FtAgentMasakariConfig {
+    char *url;                  /* url = http(s)://.../v1/PROJECT/notifications;
+                                 * "" (the default): notifications off */
+    char *token_file;           /* token-file=/etc/qemu-ft/masakari.token */
+    guint timeout_ms;           /* timeout-ms = max(2000, 100 * epoch-ms) */
+    guint retry_first_ms;       /* retry-first-ms = max(200, 25 * epoch-ms) */
+    guint retry_max_ms;         /* retry-max-ms = 60000 (>= retry-first-ms) */
+} FtAgentMasakariConfig;
 
 typedef struct FtAgentConfig {
     char *path;                 /* the file it came from, or "<data>" */
     char *host_id;              /* [agent] host, required, a [host:ID] */
-    char *backend;              /* [agent] backend=qemu (only value for now) */
+    char *backend;              /* [agent] backend=qemu or libvirt */
+    char *libvirt_uri;          /* libvirt-uri=qemu:///system */
     guint epoch_ms;             /* [agent] epoch-ms=20 (1..10000): the knob */
     char *trigger;              /* trigger=output (or timer): ft-start's */
     guint heartbeat_ms;         /* heartbeat-ms = max(1, epoch-ms / 4) */
@@ -60,6 +77,7 @@ typedef struct FtAgentConfig {
     char *qemu_firmware;        /* qemu-firmware= (-L DIR if set), default "" */
     GPtrArray *hosts;           /* FtAgentHostConfig*, >= 2 */
     GPtrArray *vms;             /* FtAgentVmConfig*, may be empty */
+    FtAgentMasakariConfig masakari;
 } FtAgentConfig;
 
 FtAgentConfig *ftagent_config_load(const char *path, GError **error);

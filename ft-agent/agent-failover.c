@@ -6,6 +6,7 @@
  * keep the timeline of every step.
  */
 #include "agent-backend.h"
+#include "agent-notify.h"
 #include "agent-pool.h"
 
 static const char *step_names[FTAGENT_STEP__MAX] = {
@@ -115,6 +116,7 @@ static void promote(FtAgentVm *vm, FtAgentTimeline *t)
     g_autoptr(JsonObject) args = json_object_new();
     g_autoptr(JsonNode) r = NULL;
     gint64 t0 = ftagent_now_real_ns(), fenced_ns;
+    g_autofree char *failed_host = g_strdup(vm->primary_host);
     JsonObject *o;
 
     json_object_set_boolean_member(args, "old-primary-dead",
@@ -155,6 +157,11 @@ static void promote(FtAgentVm *vm, FtAgentTimeline *t)
             vm->promote_timeline = NULL;
         }
         log_timeline(vm, t);
+        if (vm->refused) {
+            /* the standby stays paused: only a restart (Masakari's, through
+             * Nova) can bring the VM back now */
+            ftagent_notify_cannot_recover(vm, failed_host, t->error);
+        }
         return;
     }
     o = json_node_get_object(r);
@@ -188,6 +195,7 @@ static void promote(FtAgentVm *vm, FtAgentTimeline *t)
     announce(vm, t);
     log_timeline(vm, t);
     ftagent_state_save(vm->agent);
+    ftagent_notify_failover(vm, failed_host);
 }
 
 void ftagent_failover_fault(FtAgentVm *vm, FtAgentSource source,
@@ -228,6 +236,7 @@ void ftagent_failover_fault(FtAgentVm *vm, FtAgentSource source,
         g_critical("vm %s: fault (%s) but no promotion: %s", vm->name,
                    ftagent_source_name(source), why);
         log_timeline(vm, t);
+        ftagent_notify_cannot_recover(vm, vm->primary_host, why);
         return;
     }
     t->at[FTAGENT_STEP_DECIDED] = ftagent_now_real_ns();

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "agent-backend.h"
+#include "agent-notify.h"
 #include "agent-pool.h"
+#include "backend-libvirt.h"
 
 #define EXIT_CONFIG 2
 
@@ -135,11 +137,16 @@ static gboolean agent_setup(FtAgent *agent, GError **error)
 
         g_hash_table_insert(agent->vms, vm->name, vm);
     }
-    if (!ftagent_peer_open(agent, error) ||
-        !ftagent_state_load(agent, error) ||
-        !ftagent_rest_start(agent, error)) {
+    if (agent->backend->open && !agent->backend->open(agent, error)) {
         return FALSE;
     }
+    if (!ftagent_peer_open(agent, error) ||
+        !ftagent_state_load(agent, error) ||
+        !ftagent_rest_start(agent, error) ||
+        !ftagent_notify_start(agent, error)) {
+        return FALSE;
+    }
+    ftagent_libvirt_take_running(agent);
     /* Hear the peers before booting anything: one may run the VM already. */
     agent->boot_after = g_get_monotonic_time() +
                         2 * c->peer_timeout_ms * 1000ll;
@@ -149,7 +156,11 @@ static gboolean agent_setup(FtAgent *agent, GError **error)
 static void agent_teardown(FtAgent *agent)
 {
     ftagent_state_save(agent);
+    ftagent_notify_stop(agent);
     ftagent_rest_stop(agent);
+    if (agent->backend && agent->backend->close) {
+        agent->backend->close(agent);   /* before the VMs: their proxies */
+    }
     g_clear_pointer(&agent->vms, g_hash_table_unref);
     ftagent_peer_close(agent);
     g_clear_pointer(&agent->replay, ftagent_replay_free);

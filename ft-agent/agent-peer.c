@@ -163,11 +163,20 @@ static void on_qemu_died(FtAgent *agent, const FtAgentMsg *msg)
                                                       "");
     reason = json_object_get_string_member_with_default(msg->payload,
                                                         "reason", "");
+    if (vm->policy == FTAGENT_POLICY_RESTART && !*pool) {
+        ftagent_vm_cold_restart(vm, msg->sender,
+            json_object_get_string_member_with_default(msg->payload, "exit",
+                                                       "exited"));
+        return;
+    }
     if (vm->role != FTAGENT_LOCAL_STANDBY || g_strcmp0(pool, vm->pool) != 0) {
         g_message("vm %s: %s reports its primary dead (pool %s); no standby "
                   "of that pool here", vm->name, msg->sender, pool);
         return;
     }
+    /* a planned switchover paused the primary: the promoted VM runs on */
+    vm->resume_after_promotion = json_object_get_boolean_member_with_default(
+        msg->payload, "resume", FALSE);
     if (g_str_equal(reason, "operator")) {
         source = FTAGENT_SOURCE_OPERATOR;
     } else if (g_str_equal(reason, "ras")) {

@@ -42,8 +42,8 @@ gboolean ftagent_lease_quiet_for(FtAgentLease *lease, guint ms)
     return g_get_monotonic_time() - lease->changed_at >= (gint64)ms * 1000;
 }
 
-gboolean ftagent_pool_ram_offset(const char *path, guint64 *offset,
-                                 GError **error)
+gboolean ftagent_pool_ram_offset(const char *path, const char *block_id,
+                                 guint64 *offset, GError **error)
 {
     g_autoptr(FtPool) pool = ftpool_open(path, FALSE, error);
     const FtPoolBlock *block;
@@ -51,11 +51,12 @@ gboolean ftagent_pool_ram_offset(const char *path, guint64 *offset,
     if (!pool) {
         return FALSE;
     }
-    block = ftpool_find_block(pool, "ram");
+    block = ftpool_find_block(pool, block_id);
     if (!block) {
         g_set_error(error, FTPOOL_ERROR, FTPOOL_ERROR_LAYOUT,
-                    "pool %s has no RAM block \"ram\": the VM's main RAM "
-                    "must be the backend the agent adds (id=ram)", path);
+                    "pool %s has no RAM block \"%s\": the VM's main RAM "
+                    "must be the backend the agent adds (id=%s)", path,
+                    block_id, block_id);
         return FALSE;
     }
     *offset = block->offset;

@@ -26,8 +26,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(FtAgentLease, ftagent_lease_free)
 guint64 ftagent_lease_sample(FtAgentLease *lease);
 /* The word did not change for ms milliseconds (sampling meanwhile). */
 gboolean ftagent_lease_quiet_for(FtAgentLease *lease, guint ms);
-/* Offset of the RAM block "ram" (the main RAM backend) in the pool. */
-gboolean ftagent_pool_ram_offset(const char *path, guint64 *offset,
-                                 GError **error);
+/* Offset of the RAM block block_id (the main RAM backend: the backend's
+ * ram_block) in the pool. */
+gboolean ftagent_pool_ram_offset(const char *path, const char *block_id,
+                                 guint64 *offset, GError **error);
 
 G_END_DECLS

@@ -8,6 +8,10 @@
  *   GET  /v1/status                 agent, peers, VMs
  *   GET  /v1/vms/NAME               one VM with its failover timelines
  *   POST /v1/vms/NAME/failover      operator request {"detail": "..."}
+ *   POST /v1/vms/NAME/switchover    planned switchover {"phase":
+ *                                   "prepare"|"commit"|"abort"}
+ *   POST /v1/vms/NAME/reload        re-read the domain's FT metadata
+ *   POST /v1/libvirt/hook           a libvirt hook's report (ft-libvirt-hook)
  *   POST /v1/events/ras             RAS event intake (rasdaemon-style)
  *                                   {"severity": "uncorrected"|"corrected",
  *                                    "kind": "memory", "detail": "..."}
@@ -18,7 +22,10 @@
 #include <sys/stat.h>
 
 #include "agent-backend.h"
+#include "agent-notify.h"
 #include "agent-pool.h"
+#include "agent-rest.h"
+#include "backend-libvirt.h"
 
 typedef struct FtAgentRest FtAgentRest;
 struct FtAgentRest {
@@ -178,6 +185,7 @@ char *ftagent_metrics_text(FtAgent *agent)
     g_string_append_printf(s, "# TYPE ftagent_ras_events_total counter\n"
                            "ftagent_ras_events_total %" G_GUINT64_FORMAT "\n",
                            agent->ras_events);
+    ftagent_notify_metrics(agent, s);
     return g_string_free(s, FALSE);
 }
 
@@ -229,7 +237,7 @@ gboolean ftagent_ras_event(FtAgent *agent, JsonObject *event, GError **error)
 
 /* ---- HTTP ----------------------------------------------------------------- */
 
-static void reply_json(SoupServerMessage *msg, guint status, JsonNode *node)
+void ftagent_rest_reply_json(SoupServerMessage *msg, guint status, JsonNode *node)
 {
     g_autofree char *text = json_to_string(node, TRUE);
 
@@ -238,7 +246,7 @@ static void reply_json(SoupServerMessage *msg, guint status, JsonNode *node)
                                      text, strlen(text));
 }
 
-static void reply_error(SoupServerMessage *msg, guint status,
+void ftagent_rest_reply_error(SoupServerMessage *msg, guint status,
                         const char *text)
 {
     g_autoptr(JsonObject) o = json_object_new();
@@ -246,7 +254,7 @@ static void reply_error(SoupServerMessage *msg, guint status,
 
     json_object_set_string_member(o, "error", text);
     json_node_set_object(n, o);
-    reply_json(msg, status, n);
+    ftagent_rest_reply_json(msg, status, n);
 }
 
 static gboolean authorized(FtAgent *agent, SoupServerMessage *msg)
@@ -307,7 +315,7 @@ static void handle_vm(FtAgent *agent, SoupServerMessage *msg,
     if (!vm) {
         g_autofree char *t = g_strdup_printf("no vm '%s' here", parts[0]);
 
-        reply_error(msg, SOUP_STATUS_NOT_FOUND, t);
+        ftagent_rest_reply_error(msg, SOUP_STATUS_NOT_FOUND, t);
         return;
     }
     if (!parts[1] && g_str_equal(method, "GET")) {
@@ -317,13 +325,13 @@ static void handle_vm(FtAgent *agent, SoupServerMessage *msg,
         json_object_set_array_member(o, "timelines",
                                      ftagent_failover_timelines_json(vm));
         json_node_take_object(n, o);
-        reply_json(msg, SOUP_STATUS_OK, n);
+        ftagent_rest_reply_json(msg, SOUP_STATUS_OK, n);
     } else if (parts[1] && g_str_equal(parts[1], "failover") &&
                g_str_equal(method, "POST")) {
         g_autoptr(JsonObject) body = body_object(msg, &error);
 
         if (!body) {
-            reply_error(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+            ftagent_rest_reply_error(msg, SOUP_STATUS_BAD_REQUEST, error->message);
             return;
         }
         const char *detail = json_object_get_string_member_with_default(
@@ -333,7 +341,7 @@ static void handle_vm(FtAgent *agent, SoupServerMessage *msg,
                                                         "old-primary-dead",
                                                         FALSE)) {
             if (vm->role != FTAGENT_LOCAL_STANDBY) {
-                reply_error(msg, SOUP_STATUS_CONFLICT,
+                ftagent_rest_reply_error(msg, SOUP_STATUS_CONFLICT,
                             "old-primary-dead is told to the standby's host");
                 return;
             }
@@ -342,15 +350,98 @@ static void handle_vm(FtAgent *agent, SoupServerMessage *msg,
                 ftagent_now_real_ns());
         } else if (!ftagent_vm_request_failover(vm, FTAGENT_SOURCE_OPERATOR,
                                                 detail, &error)) {
-            reply_error(msg, SOUP_STATUS_CONFLICT, error->message);
+            ftagent_rest_reply_error(msg, SOUP_STATUS_CONFLICT, error->message);
             return;
         }
         g_autoptr(JsonNode) n = json_node_new(JSON_NODE_OBJECT);
         json_node_take_object(n, ftagent_vm_to_json(vm));
-        reply_json(msg, SOUP_STATUS_ACCEPTED, n);
+        ftagent_rest_reply_json(msg, SOUP_STATUS_ACCEPTED, n);
+    } else if (parts[1] && g_str_equal(parts[1], "switchover") &&
+               g_str_equal(method, "POST")) {
+        g_autoptr(JsonObject) body = body_object(msg, &error);
+        const char *phase = body ? json_object_get_string_member_with_default(
+            body, "phase", NULL) : NULL;
+
+        if (!body || !phase) {
+            ftagent_rest_reply_error(msg, SOUP_STATUS_BAD_REQUEST,
+                error ? error->message
+                      : "request body: \"phase\" (prepare, commit, abort) "
+                        "is required");
+            return;
+        }
+        if (!g_str_equal(phase, "prepare") && !g_str_equal(phase, "commit") &&
+            !g_str_equal(phase, "abort")) {
+            g_autofree char *t = g_strdup_printf(
+                "request body: phase '%s': one of prepare, commit, abort",
+                phase);
+
+            ftagent_rest_reply_error(msg, SOUP_STATUS_BAD_REQUEST, t);
+            return;
+        }
+        if (!ftagent_switchover(vm, phase, msg, &error)) {
+            ftagent_rest_reply_error(msg, SOUP_STATUS_CONFLICT,
+                                     error->message);
+            return;
+        }
+        if (!g_str_equal(phase, "prepare")) {
+            g_autoptr(JsonNode) n = json_node_new(JSON_NODE_OBJECT);
+            JsonObject *o = json_object_new();
+
+            json_object_set_string_member(o, "phase",
+                g_str_equal(phase, "commit") ? "committed" : "aborted");
+            json_object_set_int_member(o, "epoch", vm->lease ?
+                ftpool_commit_epoch(vm->lease->word) : vm->epoch);
+            json_node_take_object(n, o);
+            ftagent_rest_reply_json(msg, g_str_equal(phase, "commit")
+                                         ? SOUP_STATUS_ACCEPTED
+                                         : SOUP_STATUS_OK, n);
+        }
+        /* prepare: answered when the epoch after the pause is committed */
+    } else if (parts[1] && g_str_equal(parts[1], "reload") &&
+               g_str_equal(method, "POST")) {
+        if (!ftagent_libvirt_reload(agent, vm->name, &error)) {
+            ftagent_rest_reply_error(msg, SOUP_STATUS_CONFLICT,
+                                     error->message);
+            return;
+        }
+        g_autoptr(JsonNode) n = json_node_new(JSON_NODE_OBJECT);
+        json_node_take_object(n, ftagent_vm_to_json(vm));
+        ftagent_rest_reply_json(msg, SOUP_STATUS_ACCEPTED, n);
     } else {
-        reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such resource or method");
+        ftagent_rest_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such resource or method");
     }
+}
+
+/* POST /v1/vms/NAME/reload for a domain the agent does not know yet */
+static gboolean reload_new(FtAgent *agent, SoupServerMessage *msg,
+                           const char *method, const char *rest)
+{
+    g_auto(GStrv) parts = g_strsplit(rest, "/", 2);
+    g_autoptr(GError) error = NULL;
+    FtAgentVm *vm;
+
+    if (g_hash_table_lookup(agent->vms, parts[0]) || !parts[1] ||
+        !g_str_equal(parts[1], "reload") || !g_str_equal(method, "POST")) {
+        return FALSE;
+    }
+    if (!ftagent_libvirt_reload(agent, parts[0], &error)) {
+        ftagent_rest_reply_error(msg, agent->libvirt ? SOUP_STATUS_NOT_FOUND
+                                                     : SOUP_STATUS_CONFLICT,
+                                 error->message);
+        return TRUE;
+    }
+    vm = g_hash_table_lookup(agent->vms, parts[0]);
+    if (!vm) {
+        g_autofree char *t = g_strdup_printf(
+            "domain %s has no FT metadata (virt-ft ft-enable)", parts[0]);
+
+        ftagent_rest_reply_error(msg, SOUP_STATUS_NOT_FOUND, t);
+        return TRUE;
+    }
+    g_autoptr(JsonNode) n = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(n, ftagent_vm_to_json(vm));
+    ftagent_rest_reply_json(msg, SOUP_STATUS_ACCEPTED, n);
+    return TRUE;
 }
 
 static void handler(SoupServer *server, SoupServerMessage *msg,
@@ -363,7 +454,7 @@ static void handler(SoupServer *server, SoupServerMessage *msg,
     (void)server;
     (void)query;
     if (!authorized(agent, msg)) {
-        reply_error(msg, SOUP_STATUS_UNAUTHORIZED,
+        ftagent_rest_reply_error(msg, SOUP_STATUS_UNAUTHORIZED,
                     "missing or wrong bearer token (token-file)");
         return;
     }
@@ -376,20 +467,46 @@ static void handler(SoupServer *server, SoupServerMessage *msg,
     } else if (g_str_equal(path, "/v1/status") && g_str_equal(method, "GET")) {
         g_autoptr(JsonNode) n = ftagent_status_json(agent);
 
-        reply_json(msg, SOUP_STATUS_OK, n);
+        ftagent_rest_reply_json(msg, SOUP_STATUS_OK, n);
     } else if (g_str_has_prefix(path, "/v1/vms/")) {
-        handle_vm(agent, msg, method, path + strlen("/v1/vms/"));
+        if (!reload_new(agent, msg, method, path + strlen("/v1/vms/"))) {
+            handle_vm(agent, msg, method, path + strlen("/v1/vms/"));
+        }
+    } else if (g_str_equal(path, "/v1/libvirt/hook") &&
+               g_str_equal(method, "POST")) {
+        g_autoptr(JsonObject) body = body_object(msg, &error);
+
+        if (!body || !ftagent_libvirt_hook(agent, body, &error)) {
+            ftagent_rest_reply_error(msg, !body ||
+                                     g_error_matches(error, G_IO_ERROR,
+                                                     G_IO_ERROR_INVALID_DATA)
+                                     ? SOUP_STATUS_BAD_REQUEST
+                                     : SOUP_STATUS_CONFLICT,
+                                     error->message);
+            return;
+        }
+        g_autoptr(JsonNode) n = json_node_new(JSON_NODE_OBJECT);
+        JsonObject *o = json_object_new();
+
+        json_object_set_boolean_member(o, "queued", TRUE);
+        json_node_take_object(n, o);
+        ftagent_rest_reply_json(msg, SOUP_STATUS_ACCEPTED, n);
     } else if (g_str_equal(path, "/v1/events/ras") &&
                g_str_equal(method, "POST")) {
         g_autoptr(JsonObject) body = body_object(msg, &error);
 
         if (!body || !ftagent_ras_event(agent, body, &error)) {
-            reply_error(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+            ftagent_rest_reply_error(msg, SOUP_STATUS_BAD_REQUEST, error->message);
             return;
         }
-        reply_error(msg, SOUP_STATUS_ACCEPTED, "accepted");
+        g_autoptr(JsonNode) n = json_node_new(JSON_NODE_OBJECT);
+        JsonObject *o = json_object_new();
+
+        json_object_set_boolean_member(o, "accepted", TRUE);
+        json_node_take_object(n, o);
+        ftagent_rest_reply_json(msg, SOUP_STATUS_ACCEPTED, n);
     } else {
-        reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such resource or method");
+        ftagent_rest_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such resource or method");
     }
 }
 

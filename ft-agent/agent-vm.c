@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "agent-backend.h"
+#include "agent-notify.h"
 #include "agent-pool.h"
+#include "backend-libvirt.h"
 
 const char *ftagent_local_role_name(FtAgentLocalRole role)
 {
@@ -25,6 +27,16 @@ const char *ftagent_local_role_name(FtAgentLocalRole role)
     case FTAGENT_LOCAL_NONE: break;
     }
     return "none";
+}
+
+const char *ftagent_policy_name(FtAgentPolicy policy)
+{
+    switch (policy) {
+    case FTAGENT_POLICY_RESTART: return "restart";
+    case FTAGENT_POLICY_NOTIFY: return "notify";
+    case FTAGENT_POLICY_PROTECT: break;
+    }
+    return "protect";
 }
 
 static const char *me(FtAgentVm *vm)
@@ -44,6 +56,10 @@ FtAgentVm *ftagent_vm_new(FtAgent *agent, const FtAgentVmConfig *config)
     vm->status = g_strdup("none");
     vm->timelines = g_ptr_array_new_with_free_func(
         (GDestroyNotify)ftagent_timeline_free);
+    vm->policy = g_strcmp0(config->policy, "restart") == 0
+                 ? FTAGENT_POLICY_RESTART
+                 : g_strcmp0(config->policy, "notify") == 0
+                 ? FTAGENT_POLICY_NOTIFY : FTAGENT_POLICY_PROTECT;
     return vm;
 }
 
@@ -74,6 +90,8 @@ void ftagent_vm_free(FtAgentVm *vm)
     g_free(vm->peer_status);
     g_free(vm->peer_pool);
     g_free(vm->pending_reason);
+    g_free(vm->pool_dir);
+    ftagent_switchover_clear(vm);
     g_ptr_array_unref(vm->timelines);
     g_free(vm);
 }
@@ -316,16 +334,41 @@ static void tell_death(FtAgentVm *vm, guint64 word, const char *exit,
     if (detail) {
         json_object_set_string_member(p, "detail", detail);
     }
+    if (vm->switchover_resume) {
+        /* a planned switchover: the promoted VM runs on (the checkpoint
+         * holds the pause the switchover made) */
+        json_object_set_boolean_member(p, "resume", TRUE);
+    }
     ftagent_peer_broadcast(vm->agent, FTAGENT_MSG_QEMU_DIED, p);
 }
 
 /* The primary's QEMU exited: tell the standby's host at once (the hot path:
  * no QMP, no disk before the datagram). */
+static const char *standby_host(FtAgentVm *vm);
+
+static gboolean stopped_on_purpose(FtAgentVm *vm, const char *exit)
+{
+    if (vm->domain) {
+        return ftagent_libvirt_stopped_on_purpose(vm);
+    }
+    return g_str_equal(exit, "status 0");    /* quit, guest poweroff */
+}
+
 void ftagent_vm_local_died(FtAgentVm *vm, const char *exit)
 {
     if (vm->role == FTAGENT_LOCAL_PRIMARY && vm->ending) {
         g_message("vm %s: the fenced or superseded primary (pid %d) %s",
                   vm->name, vm->pid, exit);
+    } else if (vm->role == FTAGENT_LOCAL_PRIMARY &&
+               vm->policy != FTAGENT_POLICY_PROTECT && !vm->disabled &&
+               stopped_on_purpose(vm, exit)) {
+        g_message("vm %s: the primary (pid %d) was stopped on purpose (%s): "
+                  "nothing to recover", vm->name, vm->pid, exit);
+    } else if (vm->role == FTAGENT_LOCAL_PRIMARY &&
+               vm->policy == FTAGENT_POLICY_NOTIFY && !vm->disabled) {
+        g_warning("vm %s: the primary QEMU (pid %d) %s; policy notify: "
+                  "telling the cloud API only", vm->name, vm->pid, exit);
+        ftagent_notify_cannot_recover(vm, me(vm), "policy notify");
     } else if (vm->role == FTAGENT_LOCAL_PRIMARY) {
         tell_death(vm, vm->lease ? ftagent_lease_sample(vm->lease) : 0, exit,
                    vm->pending_source ? vm->pending_source
@@ -342,6 +385,8 @@ void ftagent_vm_local_died(FtAgentVm *vm, const char *exit)
     }
     vm->pending_source = FTAGENT_SOURCE_NONE;
     vm->ending = FALSE;
+    vm->switchover_resume = FALSE;
+    ftagent_switchover_clear(vm);
     g_clear_pointer(&vm->pending_reason, g_free);
     ftagent_vm_drop_local(vm);
 }
@@ -369,8 +414,9 @@ void ftagent_vm_report_dead(FtAgentVm *vm, const char *why)
 static char *new_pool_path(FtAgentVm *vm)
 {
     return g_strdup_printf("%s/%s-%s-%" G_GINT64_FORMAT ".pool",
-                           vm->agent->config->pool_dir, vm->name, me(vm),
-                           ftagent_now_real_ns());
+                           vm->pool_dir ? vm->pool_dir
+                                        : vm->agent->config->pool_dir,
+                           vm->name, me(vm), ftagent_now_real_ns());
 }
 
 static gboolean protect(FtAgentVm *vm, GError **error)
@@ -378,12 +424,15 @@ static gboolean protect(FtAgentVm *vm, GError **error)
     g_autoptr(JsonObject) args = json_object_new();
     g_autoptr(JsonNode) r = NULL;
     g_autofree char *pool = new_pool_path(vm);
+    guint epoch_ms = vm->epoch_ms ? vm->epoch_ms : vm->agent->config->epoch_ms;
 
     json_object_set_string_member(args, "pool", pool);
-    json_object_set_int_member(args, "epoch-ms",
-                               vm->agent->config->epoch_ms);
+    json_object_set_int_member(args, "epoch-ms", epoch_ms);
     json_object_set_string_member(args, "trigger",
                                   vm->agent->config->trigger);
+    if (vm->min_gap_us) {
+        json_object_set_int_member(args, "min-gap-us", vm->min_gap_us);
+    }
     vm->state_serial++;
     r = qmp(vm, "ft-start", args, error);
     if (!r) {
@@ -397,7 +446,7 @@ static gboolean protect(FtAgentVm *vm, GError **error)
     g_free(vm->pool);
     vm->pool = g_steal_pointer(&pool);
     g_message("vm %s: protecting on %s (epoch-ms %u)", vm->name, vm->pool,
-              vm->agent->config->epoch_ms);
+              epoch_ms);
     set_status(vm, "syncing");
     ftagent_state_save(vm->agent);
     return TRUE;
@@ -408,7 +457,8 @@ static gboolean start_local(FtAgentVm *vm, FtAgentLocalRole role,
 {
     guint64 offset = 0;
 
-    if (pool && !ftagent_pool_ram_offset(pool, &offset, error)) {
+    if (pool && !ftagent_pool_ram_offset(pool, vm->agent->backend->ram_block,
+                                         &offset, error)) {
         return FALSE;
     }
     if (!vm->agent->backend->start(vm, pool, offset, error) ||
@@ -436,7 +486,7 @@ static void boot_primary(FtAgentVm *vm)
     vm->respawn_after = g_get_monotonic_time() +
                         vm->agent->config->respawn_ms * 1000ll;
     if (!start_local(vm, FTAGENT_LOCAL_PRIMARY, NULL, &error) ||
-        !protect(vm, &error)) {
+        (vm->policy == FTAGENT_POLICY_PROTECT && !protect(vm, &error))) {
         vm->boot_failures++;
         g_warning("vm %s: boot %u failed, retrying in %u ms: %s", vm->name,
                   vm->boot_failures, vm->agent->config->respawn_ms,
@@ -483,6 +533,129 @@ fail:
     vm->agent->backend->kill(vm);
 }
 
+/*
+ * The VM's manager (libvirt) started its QEMU here, pid: adopt it as the
+ * primary and protect it. Refused when the VM runs elsewhere (a second
+ * copy must never run: the hook refuses such a start before it happens,
+ * this is the check behind it) or when something already runs here (the
+ * agent's own standby or cold restart, reported by the hook too).
+ */
+gboolean ftagent_vm_manager_started(FtAgentVm *vm, gint pid, GError **error)
+{
+    if (vm->role != FTAGENT_LOCAL_NONE) {
+        return TRUE;
+    }
+    if (g_strcmp0(vm->primary_host, me(vm)) != 0 && vm->ever_started) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                    "vm %s: it runs on %s (generation %" G_GUINT64_FORMAT
+                    "): ending the copy started here (pid %d)", vm->name,
+                    vm->primary_host, vm->generation, pid);
+        kill(pid, SIGKILL);
+        return FALSE;
+    }
+    vm->pid = pid;
+    vm->role = FTAGENT_LOCAL_PRIMARY;
+    if (!vm->agent->backend->adopt(vm, error) || !watch_pid(vm, error) ||
+        !connect_qmp(vm, error)) {
+        ftagent_vm_drop_local(vm);
+        return FALSE;
+    }
+    g_free(vm->primary_host);
+    vm->primary_host = g_strdup(me(vm));
+    vm->generation = MAX(vm->generation, 1);
+    vm->ever_started = TRUE;
+    g_message("vm %s: adopted the primary its manager started (pid %d, "
+              "policy %s)", vm->name, pid, ftagent_policy_name(vm->policy));
+    if (vm->policy == FTAGENT_POLICY_PROTECT && !protect(vm, error)) {
+        return FALSE;       /* the tick retries after respawn-ms */
+    }
+    ftagent_state_save(vm->agent);
+    return TRUE;
+}
+
+/*
+ * Policy restart: the primary on another host died (its agent said so) and
+ * this host is the first candidate: boot the VM here from its definition,
+ * one generation on. Nothing of the old run survives but its disks.
+ */
+void ftagent_vm_cold_restart(FtAgentVm *vm, const char *from,
+                             const char *why)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (vm->role != FTAGENT_LOCAL_NONE || vm->disabled ||
+        g_strcmp0(standby_host(vm), me(vm)) != 0) {
+        g_message("vm %s: %s reports it dead (%s); not this host's to "
+                  "restart", vm->name, from, why);
+        return;
+    }
+    g_message("vm %s: %s reports it dead (%s): cold restart here (policy "
+              "restart)", vm->name, from, why);
+    if (!start_local(vm, FTAGENT_LOCAL_PRIMARY, NULL, &error)) {
+        g_warning("vm %s: cold restart failed: %s", vm->name,
+                  error->message);
+        if (vm->pidfd >= 0) {
+            vm->agent->backend->kill(vm);
+        } else {
+            ftagent_vm_drop_local(vm);
+        }
+        ftagent_notify_cannot_recover(vm, from, error->message);
+        return;
+    }
+    g_free(vm->primary_host);
+    vm->primary_host = g_strdup(me(vm));
+    vm->generation++;
+    vm->ever_started = TRUE;
+    vm->failovers++;
+    ftagent_state_save(vm->agent);
+}
+
+/* Protection ends here: the primary's pool is retired (ft-stop), a
+ * standby is ended. The VM itself runs on. */
+static void end_protection(FtAgentVm *vm)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) r = NULL;
+
+    if (vm->role == FTAGENT_LOCAL_PRIMARY && vm->pool) {
+        vm->state_serial++;
+        r = qmp(vm, "ft-stop", NULL, &error);
+        if (!r) {
+            g_warning("vm %s: ft-stop: %s", vm->name, error->message);
+        }
+        g_clear_pointer(&vm->pool, g_free);
+        g_clear_pointer(&vm->lease, ftagent_lease_free);
+        set_status(vm, "none");
+    } else if (vm->role == FTAGENT_LOCAL_STANDBY) {
+        vm->ending = TRUE;
+        vm->agent->backend->kill(vm);
+    }
+    ftagent_state_save(vm->agent);
+}
+
+/* FT was disabled: protection ends for good, the VM runs on as an
+ * ordinary one and the agent leaves it alone. */
+void ftagent_vm_unprotect(FtAgentVm *vm, const char *why)
+{
+    g_message("vm %s: no longer fault tolerant: %s", vm->name, why);
+    end_protection(vm);
+    vm->disabled = TRUE;
+}
+
+/* The policy changed (ft-enable again): from protect, protection ends;
+ * to protect, the tick protects the running primary. */
+void ftagent_vm_policy_changed(FtAgentVm *vm, FtAgentPolicy old)
+{
+    if (old == vm->policy) {
+        return;
+    }
+    g_message("vm %s: policy %s -> %s", vm->name, ftagent_policy_name(old),
+              ftagent_policy_name(vm->policy));
+    if (old == FTAGENT_POLICY_PROTECT) {
+        end_protection(vm);
+    }
+}
+
 /* The host that should hold the standby: the first of the VM's hosts,
  * other than the primary's, that is alive (this one always is). */
 static const char *standby_host(FtAgentVm *vm)
@@ -500,11 +673,21 @@ static const char *standby_host(FtAgentVm *vm)
 
 const char *ftagent_vm_protection(FtAgentVm *vm)
 {
+    if (vm->disabled) {
+        return "disabled";
+    }
     if (g_strcmp0(vm->primary_host, me(vm)) != 0) {
         return vm->role == FTAGENT_LOCAL_STANDBY ? "standby" : "remote";
     }
     if (vm->role != FTAGENT_LOCAL_PRIMARY) {
         return "down";
+    }
+    if (vm->policy == FTAGENT_POLICY_NOTIFY) {
+        return "notify-only";
+    }
+    if (vm->policy == FTAGENT_POLICY_RESTART) {
+        /* a host to boot it on is alive */
+        return standby_host(vm) ? "cold-standby" : "no-standby";
     }
     if (g_strcmp0(vm->status, "protected") != 0) {
         return g_strcmp0(vm->status, "syncing") == 0 ? "syncing"
@@ -517,20 +700,59 @@ const char *ftagent_vm_protection(FtAgentVm *vm)
     return "no-standby";
 }
 
+/*
+ * NAME.elsewhere, beside the control socket, exists while the VM runs on
+ * another host (a peer
+ * that is alive says it runs the primary): the libvirt hook refuses to
+ * start a second copy here (ft-libvirt-hook reads it; it must not ask the
+ * agent, which may be busy in a libvirt call). Holds the host's name.
+ */
+static void update_elsewhere(FtAgentVm *vm)
+{
+    g_autofree char *path = NULL, *dir = NULL;
+    gboolean elsewhere = vm->domain && vm->ever_started &&
+                         g_strcmp0(vm->primary_host, me(vm)) != 0 &&
+                         ftagent_peer_alive(vm->agent, vm->primary_host) &&
+                         vm->primary_running;
+
+    if (elsewhere == vm->elsewhere_written) {
+        return;
+    }
+    dir = g_path_get_dirname(vm->agent->config->control_socket);
+    path = g_strdup_printf("%s/%s.elsewhere", dir, vm->name);
+    if (elsewhere) {
+        g_autofree char *text = g_strdup_printf(
+            "%s %" G_GUINT64_FORMAT "\n", vm->primary_host, vm->generation);
+        g_autoptr(GError) error = NULL;
+
+        if (!g_file_set_contents(path, text, -1, &error)) {
+            g_warning("vm %s: %s", vm->name, error->message);
+            return;
+        }
+    } else if (unlink(path) < 0 && errno != ENOENT) {
+        g_warning("vm %s: removing %s: %s", vm->name, path,
+                  g_strerror(errno));
+        return;
+    }
+    vm->elsewhere_written = elsewhere;
+}
+
 void ftagent_vm_tick(FtAgentVm *vm)
 {
+    update_elsewhere(vm);
     g_autoptr(GError) error = NULL;
     gboolean mine = g_strcmp0(vm->primary_host, me(vm)) == 0;
 
-    if (vm->failing_over) {
+    if (vm->failing_over || vm->disabled) {
         return;
     }
     switch (vm->role) {
     case FTAGENT_LOCAL_NONE:
-        if (mine && !vm->ever_started &&
+        if (mine && !vm->ever_started && vm->agent->backend->boots &&
             g_get_monotonic_time() >= vm->respawn_after) {
             boot_primary(vm);
-        } else if (!mine && vm->peer_pool &&
+        } else if (!mine && vm->policy == FTAGENT_POLICY_PROTECT &&
+                   vm->peer_pool &&
                    g_strcmp0(vm->peer_status, "protected") == 0 &&
                    g_strcmp0(standby_host(vm), me(vm)) == 0 &&
                    g_get_monotonic_time() >= vm->respawn_after) {
@@ -542,6 +764,22 @@ void ftagent_vm_tick(FtAgentVm *vm)
             vm->agent->config->respawn_ms * 1000ll) {
             query_ft(vm);
         }
+        if (vm->resume_after_promotion && mine &&
+            g_strcmp0(vm->status, "standby") != 0) {
+            /* a planned switchover paused the old primary: run on */
+            g_autoptr(JsonNode) r = NULL;
+
+            vm->resume_after_promotion = FALSE;
+            r = qmp(vm, "cont", NULL, &error);
+            if (!r) {
+                g_warning("vm %s: resuming after the switchover: %s",
+                          vm->name, error->message);
+                g_clear_error(&error);
+            } else {
+                g_message("vm %s: running on after the planned switchover",
+                          vm->name);
+            }
+        }
         if (g_strcmp0(vm->status, "fenced") == 0 || !mine) {
             if (!vm->ending) {
                 g_message("vm %s: the local primary is fenced or superseded; "
@@ -549,7 +787,8 @@ void ftagent_vm_tick(FtAgentVm *vm)
                 vm->ending = TRUE;
                 vm->agent->backend->kill(vm);
             }
-        } else if ((g_strcmp0(vm->status, "promoted") == 0 ||
+        } else if (vm->policy == FTAGENT_POLICY_PROTECT &&
+                   (g_strcmp0(vm->status, "promoted") == 0 ||
                     g_strcmp0(vm->status, "none") == 0 ||
                     g_strcmp0(vm->status, "failed") == 0) &&
                    g_get_monotonic_time() >= vm->respawn_after) {
@@ -570,7 +809,14 @@ void ftagent_vm_tick(FtAgentVm *vm)
             vm->agent->config->respawn_ms * 1000ll) {
             query_ft(vm);       /* the health check */
         }
-        if (vm->peer_pool && g_strcmp0(vm->peer_pool, vm->pool) != 0 &&
+        if (vm->lease && ftpool_commit_retired(vm->lease->word) &&
+            !vm->ending) {
+            /* ft-stop, ft-disable, a clean exit: never promoted */
+            g_message("vm %s: the pool %s was retired: ending its standby",
+                      vm->name, vm->pool);
+            vm->ending = TRUE;
+            vm->agent->backend->kill(vm);
+        } else if (vm->peer_pool && g_strcmp0(vm->peer_pool, vm->pool) != 0 &&
             vm->peer_status) {
             g_message("vm %s: the primary protects on a new pool %s; "
                       "replacing the standby of %s", vm->name, vm->peer_pool,
@@ -589,6 +835,10 @@ void ftagent_vm_on_heartbeat(FtAgentVm *vm, const char *host, JsonObject *v)
     guint64 generation = json_object_get_int_member_with_default(
         v, "generation", 0);
 
+    if (g_strcmp0(host, vm->primary_host) == 0 ||
+        (g_str_equal(role, "primary") && generation > vm->generation)) {
+        vm->primary_running = g_str_equal(role, "primary");
+    }
     if (g_str_equal(role, "primary") && generation > vm->generation) {
         if (vm->role == FTAGENT_LOCAL_PRIMARY) {
             g_message("vm %s: %s runs it at generation %" G_GUINT64_FORMAT
@@ -707,5 +957,20 @@ JsonObject *ftagent_vm_to_json(FtAgentVm *vm)
     json_object_set_int_member(o, "failovers", vm->failovers);
     json_object_set_string_member(o, "peer-status",
                                   vm->peer_status ? vm->peer_status : "");
+    json_object_set_string_member(o, "policy", ftagent_policy_name(vm->policy));
+    json_object_set_string_member(o, "backend", vm->agent->backend->name);
+    if (ftagent_libvirt_uuid(vm)) {
+        json_object_set_string_member(o, "domain-uuid",
+                                      ftagent_libvirt_uuid(vm));
+    }
+    /* since the commit word last changed, as this agent sampled it */
+    json_object_set_int_member(o, "last-commit-age-ns", vm->lease ?
+        (g_get_monotonic_time() - vm->lease->changed_at) * 1000 : 0);
+    json_object_set_string_member(o, "standby-host",
+        g_strcmp0(vm->primary_host, me(vm)) == 0
+        ? (standby_host(vm) ? standby_host(vm) : "")
+        : (vm->role == FTAGENT_LOCAL_STANDBY ? me(vm) : ""));
+    json_object_set_boolean_member(o, "switchover-prepared",
+                                   vm->switchover_prepared);
     return o;
 }

@@ -7,7 +7,9 @@
  * primary, a standby or nothing) and the failover timeline. The files:
  *   agent-main.c      options, start-up, the main loop
  *   agent-state.c     state.json: what a restarted agent adopts
- *   agent-backend.h   the VM backend interface; backend-qemu.c the QEMU one
+ *   agent-backend.h   the VM backend interface; backend-qemu.c the QEMU one,
+ *                     backend-libvirt.c libvirt's (+ -qmp.c, its QMP proxy)
+ *   agent-switchover.c  the planned switchover (prepare, commit, abort)
  *   agent-vm.c        per-VM life cycle: start, protect, standby, adopt
  *   agent-peer.c      the peer link: heartbeats, messages, drop counters
  *   agent-pool.c      the lease: the pool's commit word as seen here
@@ -39,6 +41,15 @@ typedef enum {
 } FtAgentLocalRole;
 
 const char *ftagent_local_role_name(FtAgentLocalRole role);
+
+/* What recovers a VM whose primary fails (docs/libvirt.md, "Policies"). */
+typedef enum {
+    FTAGENT_POLICY_PROTECT,     /* a standby on the pool, promoted */
+    FTAGENT_POLICY_RESTART,     /* no standby: a cold boot on another host */
+    FTAGENT_POLICY_NOTIFY,      /* nothing but telling the cloud API */
+} FtAgentPolicy;
+
+const char *ftagent_policy_name(FtAgentPolicy policy);
 
 /* Steps of a failover, in order; each is timestamped (CLOCK_REALTIME ns). */
 typedef enum {
@@ -116,6 +127,27 @@ struct FtAgentVm {
     FtAgentSource pending_source;
     GPtrArray *timelines;           /* FtAgentTimeline*, newest last */
     guint64 failovers;
+
+    FtAgentPolicy policy;
+    gboolean disabled;              /* FT metadata removed: hands off */
+    gboolean elsewhere_written;     /* run-dir/NAME.elsewhere exists */
+    gboolean primary_running;       /* the primary's host says it runs it */
+    guint epoch_ms;                 /* ft-start's; 0: the agent's epoch-ms */
+    guint min_gap_us;               /* ft-start's min-gap-us; 0: QEMU's */
+    char *pool_dir;                 /* NULL: the agent's pool-dir */
+    struct FtAgentDomain *domain;   /* libvirt backend: the domain; NULL
+                                     * with the qemu backend */
+
+    /* Planned switchover (agent-switchover.c) */
+    gboolean switchover_prepared;   /* paused, its epoch committed */
+    guint64 switchover_epoch;       /* preparing: the epoch at the pause;
+                                     * prepared: the one holding it */
+    gint64 switchover_deadline;     /* preparing: monotonic us */
+    gboolean switchover_was_running;    /* else a user's stop: kept */
+    guint switchover_timer;         /* prepare's wait, then the auto-abort */
+    gpointer switchover_msg;        /* the paused REST request */
+    gboolean switchover_resume;     /* primary: tell the standby to run on */
+    gboolean resume_after_promotion;    /* standby: cont once promoted */
 };
 
 typedef struct FtAgentPeer {
@@ -151,6 +183,8 @@ struct FtAgent {
     guint tick_timer;
     gint64 boot_after;              /* monotonic us: hear peers first */
     struct FtAgentRest *rest;
+    struct FtAgentNotify *notify;   /* Masakari (agent-notify.c), or NULL */
+    struct FtAgentLibvirt *libvirt; /* libvirt backend's connection */
     char *state_path;
     int lock_fd;                    /* state-dir/agent.lock, flock()ed */
 
@@ -189,6 +223,16 @@ void ftagent_vm_set_primary(FtAgentVm *vm, const char *host,
                             guint64 generation);
 void ftagent_vm_drop_local(FtAgentVm *vm);
 gboolean ftagent_vm_adopt(FtAgentVm *vm, GError **error);
+gboolean ftagent_vm_manager_started(FtAgentVm *vm, gint pid, GError **error);
+void ftagent_vm_unprotect(FtAgentVm *vm, const char *why);
+void ftagent_vm_policy_changed(FtAgentVm *vm, FtAgentPolicy old);
+void ftagent_vm_cold_restart(FtAgentVm *vm, const char *from,
+                             const char *why);
+
+/* agent-switchover.c */
+gboolean ftagent_switchover(FtAgentVm *vm, const char *phase,
+                            gpointer rest_msg, GError **error);
+void ftagent_switchover_clear(FtAgentVm *vm);
 void ftagent_vm_report_dead(FtAgentVm *vm, const char *why);
 
 /* agent-failover.c */

@@ -161,6 +161,8 @@ static void qemu_kill(FtAgentVm *vm)
 
 const FtAgentBackend ftagent_backend_qemu = {
     .name = "qemu",
+    .ram_block = "ram",
+    .boots = TRUE,
     .start = qemu_start,
     .adopt = qemu_adopt,
     .kill = qemu_kill,
@@ -171,7 +173,10 @@ const FtAgentBackend *ftagent_backend_find(const char *name, GError **error)
     if (g_strcmp0(name, "qemu") == 0) {
         return &ftagent_backend_qemu;
     }
+    if (g_strcmp0(name, "libvirt") == 0) {
+        return &ftagent_backend_libvirt;
+    }
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                "backend '%s' is not built (qemu is)", name);
+                "backend '%s' does not exist (qemu, libvirt)", name);
     return NULL;
 }

@@ -88,7 +88,16 @@ START_TEST(good_file_defaults)
     ck_assert_ptr_null(vm->hosts[2]);
     ck_assert_uint_eq(vm->memory_bytes, 256ull << 20);
     ck_assert_str_eq(vm->qemu_args[3], "/boot/vm linuz");
+    ck_assert_str_eq(vm->policy, "protect");
+    ck_assert_ptr_null(vm->uuid);
     ck_assert_ptr_null(ftagent_config_vm(cfg, "vm1"));
+    ck_assert_str_eq(cfg->libvirt_uri, "qemu:///system");
+    /* no [masakari] group: notifications off, the defaults all the same */
+    ck_assert_str_eq(cfg->masakari.url, "");
+    ck_assert_str_eq(cfg->masakari.token_file, "/etc/qemu-ft/masakari.token");
+    ck_assert_uint_eq(cfg->masakari.timeout_ms, 2000);
+    ck_assert_uint_eq(cfg->masakari.retry_first_ms, 500);
+    ck_assert_uint_eq(cfg->masakari.retry_max_ms, 60000);
 }
 END_TEST
 
@@ -105,6 +114,9 @@ START_TEST(timeouts_follow_epoch_ms)
     ck_assert_uint_eq(cfg->lease_ms, 500);
     ck_assert_uint_eq(cfg->qmp_timeout_ms, 5000);
     ck_assert_uint_eq(cfg->respawn_ms, 2500);
+    ck_assert_uint_eq(cfg->masakari.timeout_ms, 10000);
+    ck_assert_uint_eq(cfg->masakari.retry_first_ms, 2500);
+    ck_assert_uint_eq(cfg->masakari.retry_max_ms, 60000);
 }
 END_TEST
 
@@ -128,6 +140,61 @@ START_TEST(explicit_values_win)
 }
 END_TEST
 
+/* The libvirt backend's keys, a VM's policy and uuid, [masakari]. */
+#define MASAKARI_URL "https://ha.example.org:15868/v1/0123abcd/notifications"
+START_TEST(libvirt_policy_and_masakari)
+{
+    g_autofree char *text = variant("epoch-ms = 20\n",
+        "epoch-ms = 20\nbackend = libvirt\n"
+        "libvirt-uri = qemu+ssh://root@b/system\n"
+        "[masakari]\nurl = " MASAKARI_URL "\n"
+        "token-file = /etc/keystone/ft.token\ntimeout-ms = 3000\n"
+        "retry-first-ms = 100\nretry-max-ms = 800\n"
+        "[vm:one]\nhosts = b\nmemory = 64M\nqemu-args = -nodefaults\n"
+        "policy = notify\nuuid = 6BA7B811-9DAD-11D1-80B4-00C04FD430C8\n"
+        "[vm:two]\nhosts = b;a\nmemory = 64M\nqemu-args = -nodefaults\n"
+        "policy = restart\n");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(FtAgentConfig) cfg = load(text, &error);
+    const FtAgentVmConfig *one, *two;
+
+    ck_assert_msg(cfg, "%s", error ? error->message : "");
+    ck_assert_str_eq(cfg->backend, "libvirt");
+    ck_assert_str_eq(cfg->libvirt_uri, "qemu+ssh://root@b/system");
+    ck_assert_str_eq(cfg->masakari.url, MASAKARI_URL);
+    ck_assert_str_eq(cfg->masakari.token_file, "/etc/keystone/ft.token");
+    ck_assert_uint_eq(cfg->masakari.timeout_ms, 3000);
+    ck_assert_uint_eq(cfg->masakari.retry_first_ms, 100);
+    ck_assert_uint_eq(cfg->masakari.retry_max_ms, 800);
+    one = ftagent_config_vm(cfg, "one");
+    two = ftagent_config_vm(cfg, "two");
+    ck_assert_ptr_nonnull(one);
+    ck_assert_ptr_nonnull(two);
+    ck_assert_str_eq(one->policy, "notify");
+    ck_assert_str_eq(one->hosts[0], "b");
+    ck_assert_ptr_null(one->hosts[1]);
+    ck_assert_str_eq(one->uuid, "6ba7b811-9dad-11d1-80b4-00c04fd430c8");
+    ck_assert_str_eq(two->policy, "restart");
+    ck_assert_ptr_null(two->uuid);
+    ck_assert_str_eq(ftagent_config_vm(cfg, "vm0")->policy, "protect");
+}
+END_TEST
+
+/* retry-max-ms follows a larger retry-first-ms; an empty url is "off". */
+START_TEST(masakari_defaults_follow)
+{
+    g_autofree char *text = variant("[host:a]",
+        "[masakari]\nurl =\nretry-first-ms = 90000\n[host:a]");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(FtAgentConfig) cfg = load(text, &error);
+
+    ck_assert_msg(cfg, "%s", error ? error->message : "");
+    ck_assert_str_eq(cfg->masakari.url, "");
+    ck_assert_uint_eq(cfg->masakari.retry_first_ms, 90000);
+    ck_assert_uint_eq(cfg->masakari.retry_max_ms, 90000);
+}
+END_TEST
+
 START_TEST(bad_values_name_key_and_value)
 {
     int inv = FTAGENT_CONFIG_ERROR_INVALID, mis = FTAGENT_CONFIG_ERROR_MISSING;
@@ -143,10 +210,62 @@ START_TEST(bad_values_name_key_and_value)
             "[agent] epoch_ms = '30'", "unknown key");
     refused("epoch-ms = 20", "epoch-ms = 20\nstate-dir = var/lib", inv,
             "[agent] state-dir = 'var/lib'", "absolute");
-    refused("epoch-ms = 20", "epoch-ms = 20\nbackend = libvirt", inv,
-            "[agent] backend = 'libvirt'", "not built");
     refused("epoch-ms = 20", "epoch-ms = 20\nbackend = xen", inv,
-            "[agent] backend = 'xen'", "unknown backend");
+            "[agent] backend = 'xen'", "unknown backend (qemu or libvirt)");
+    refused("epoch-ms = 20", "epoch-ms = 20\nlibvirt-uri = system", inv,
+            "[agent] libvirt-uri = 'system'", "libvirt connection URI");
+    refused("epoch-ms = 20", "epoch-ms = 20\nlibvirt-uri =", inv,
+            "[agent] libvirt-uri = ''", "libvirt connection URI");
+    refused("epoch-ms = 20", "epoch-ms = 20\nlibvirt-uri = qemu:// system",
+            inv, "[agent] libvirt-uri = 'qemu:// system'",
+            "libvirt connection URI");
+    refused("memory = 256M", "memory = 256M\npolicy = maybe", inv,
+            "[vm:vm0] policy = 'maybe'", "protect, restart or notify");
+    refused("memory = 256M", "memory = 256M\npolicy = Protect", inv,
+            "[vm:vm0] policy = 'Protect'", "protect, restart or notify");
+    refused("memory = 256M", "memory = 256M\nuuid = 1234", inv,
+            "[vm:vm0] uuid = '1234'", "not a UUID");
+    refused("memory = 256M",
+            "memory = 256M\nuuid = 6ba7b811-9dad-11d1-80b4-00c04fd430cg", inv,
+            "[vm:vm0] uuid = '6ba7b811-9dad-11d1-80b4-00c04fd430cg'",
+            "not a UUID");
+    refused("hosts = a;b", "hosts = a\npolicy = restart", inv,
+            "[vm:vm0] hosts = 'a'", "one is enough for policy notify");
+    refused("memory = 256M", "memory = 256M\nstandby = b", unk,
+            "[vm:vm0] standby = 'b'", "unknown key");
+    refused("[host:a]", "[masakari]\nurl = ftp://h/v1/p/notifications\n"
+            "[host:a]", inv, "[masakari] url = 'ftp://h/v1/p/notifications'",
+            "http:// or https://");
+    refused("[host:a]", "[masakari]\nurl = 127.0.0.1:15868/v1\n[host:a]",
+            inv, "[masakari] url = '127.0.0.1:15868/v1'", NULL);
+    refused("[host:a]", "[masakari]\nurl = notifications\n[host:a]",
+            inv, "[masakari] url = 'notifications'", NULL);
+    refused("[host:a]", "[masakari]\nurl = http:///v1/p/notifications\n"
+            "[host:a]", inv, "[masakari] url = 'http:///v1/p/notifications'",
+            "no host");
+    refused("[host:a]", "[masakari]\nurl = http://admin:pw@h/v1/p\n"
+            "[host:a]", inv, "[masakari] url = 'http://admin:pw@h/v1/p'",
+            "token-file");
+    refused("[host:a]", "[masakari]\nurl = http://h/v1/p#x\n[host:a]", inv,
+            "[masakari] url = 'http://h/v1/p#x'", "fragment");
+    refused("[host:a]", "[masakari]\nurl = http://h/v1/my project\n"
+            "[host:a]", inv, "[masakari] url = 'http://h/v1/my project'",
+            "white space");
+    refused("[host:a]", "[masakari]\ntoken-file = keystone.token\n[host:a]",
+            inv, "[masakari] token-file = 'keystone.token'", "absolute");
+    refused("[host:a]", "[masakari]\ntimeout-ms = 0\n[host:a]", inv,
+            "[masakari] timeout-ms = '0'", "1..600000");
+    refused("[host:a]", "[masakari]\ntimeout-ms = 2s\n[host:a]", inv,
+            "[masakari] timeout-ms = '2s'", "milliseconds");
+    refused("[host:a]", "[masakari]\nretry-first-ms = 1000\n"
+            "retry-max-ms = 999\n[host:a]", inv,
+            "[masakari] retry-max-ms = '999'", "retry-first-ms (1000)");
+    refused("[host:a]", "[masakari]\nretry-max-ms = -1\n[host:a]", inv,
+            "[masakari] retry-max-ms = '-1'", "milliseconds");
+    refused("[host:a]", "[masakari]\ntoken = abc\n[host:a]", unk,
+            "[masakari] token = 'abc'", "unknown key");
+    refused("[host:a]", "[masakari ]\n[host:a]", unk, "[masakari ]",
+            "unknown group (agent, masakari,");
     refused("epoch-ms = 20", "epoch-ms = 20\ntrigger = sometimes", inv,
             "[agent] trigger = 'sometimes'", "must be output or timer");
     refused("epoch-ms = 20", "epoch-ms = 20\nrest-listen = localhost:80", inv,
@@ -223,8 +342,12 @@ START_TEST(example_documents_the_defaults)
         "lease-ms",
         "qmp-timeout-ms", "respawn-ms", "state-dir", "run-dir", "pool-dir",
         "key-file", "token-file", "control-socket", "rest-listen", "qemu",
-        "qemu-firmware", NULL,
+        "qemu-firmware", "libvirt-uri", "policy", "uuid",
+        /* [masakari]; its token-file is the second one */
+        "url", "token-file", "timeout-ms", "retry-first-ms", "retry-max-ms",
+        NULL,
     };
+    const FtAgentVmConfig *va, *vb;
     guint uncommented = 0;
 
     ck_assert_msg(path, "FTAGENT_CONF_EXAMPLE is not set");
@@ -269,6 +392,17 @@ START_TEST(example_documents_the_defaults)
     ck_assert_uint_eq(a->rest_port, b->rest_port);
     ck_assert_str_eq(a->qemu_binary, b->qemu_binary);
     ck_assert_str_eq(a->qemu_firmware, b->qemu_firmware);
+    ck_assert_str_eq(a->libvirt_uri, b->libvirt_uri);
+    ck_assert_str_eq(a->masakari.url, b->masakari.url);
+    ck_assert_str_eq(a->masakari.token_file, b->masakari.token_file);
+    ck_assert_uint_eq(a->masakari.timeout_ms, b->masakari.timeout_ms);
+    ck_assert_uint_eq(a->masakari.retry_first_ms, b->masakari.retry_first_ms);
+    ck_assert_uint_eq(a->masakari.retry_max_ms, b->masakari.retry_max_ms);
+    va = g_ptr_array_index(a->vms, 0);
+    vb = g_ptr_array_index(b->vms, 0);
+    ck_assert_str_eq(va->policy, vb->policy);
+    ck_assert_ptr_eq(va->uuid, NULL);
+    ck_assert_ptr_eq(vb->uuid, NULL);
 }
 END_TEST
 
@@ -280,6 +414,8 @@ int main(void)
     tcase_add_test(tc, good_file_defaults);
     tcase_add_test(tc, timeouts_follow_epoch_ms);
     tcase_add_test(tc, explicit_values_win);
+    tcase_add_test(tc, libvirt_policy_and_masakari);
+    tcase_add_test(tc, masakari_defaults_follow);
     tcase_add_test(tc, bad_values_name_key_and_value);
     tcase_add_test(tc, not_a_key_file);
     tcase_add_test(tc, missing_file_is_named);

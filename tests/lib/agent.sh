@@ -7,6 +7,8 @@
 #                                 link host-a <-> host-b (10.99.0.0/24) that
 #                                 the agents' peer protocol uses
 #   agent_configs GUEST_DIR DISK  key, token, one agent.conf per host
+#                                 (QFT_AGENT_EXTRA_CONF: text appended to
+#                                 each, e.g. a [masakari] group)
 #   agent_pair_up GUEST_DIR DISK  the above, both agents, protected, guest up
 #   agent_start a|b / agent_kill a|b
 #   agent_api a|b PATH [curl args]   REST through the control socket
@@ -82,6 +84,7 @@ peer-address = $AGENT_MGMT_B:7070
 hosts = host-a;host-b
 memory = 256M
 qemu-args = $guest_args-display none -nodefaults -no-user-config -serial file:$QFT_RUN/$h/serial.log $(ft_disk_args raw "$disk" ftdisk)
+${QFT_AGENT_EXTRA_CONF:-}
 EOF
     done
 }

@@ -27,7 +27,9 @@
 # (which destroys their links and taps), and removes the run dir and the
 # /dev/shm files named after the tag. It runs on EXIT, INT, TERM and HUP and
 # is idempotent. QFT_KEEP=1 skips it (debugging only; the teardown test uses
-# it as its negative control).
+# it as its negative control). A library with more to stop first (daemons in
+# their own mount namespaces: tests/lib/libvirt.sh) appends a function name
+# to QFT_TEARDOWN_HOOKS; the teardown calls each before anything else.
 
 QFT_TOP=${QFT_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 QFT_QEMU_DIR=${QFT_QEMU_DIR:-/var/cache/qemu-ft/qemu}
@@ -39,6 +41,7 @@ QFT_NET_HOST_A_IP=198.18.0.2
 QFT_NET_HOST_B_IP=198.18.0.3
 QFT_GUEST_IP=198.18.0.10
 QFT_GUEST_MAC=52:54:00:12:34:56
+QFT_TEARDOWN_HOOKS=()
 
 qft_log() { echo "[$(date +%T.%3N)] $*" >&2; }
 qft_die() { echo "FAIL: $*" >&2; exit 1; }
@@ -168,7 +171,10 @@ qft_teardown() {
         qft_log "QFT_KEEP=1: leaving $QFT_TAG's namespaces and $QFT_RUN in place"
         return $rc
     fi
-    local ns pids
+    local ns pids hook
+    for hook in "${QFT_TEARDOWN_HOOKS[@]}"; do
+        "$hook" || qft_log "teardown: $hook failed"
+    done
     # Our own background jobs (clients, waiters) first, then the namespaces.
     pids=$(jobs -p 2>/dev/null || true)
     [ -n "$pids" ] && kill -9 $pids 2>/dev/null
@@ -201,7 +207,7 @@ qft_leftovers() {
     ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$tag-" | sed 's/^/netns /'
     ip -o link show 2>/dev/null | grep -F "$tag" | sed 's/^/link /'
     grep -F "/run/netns/$tag-" /proc/mounts | sed 's/^/mount /'
-    pgrep -af -- "-name $tag-" | sed 's/^/process /'
+    pgrep -af -- "-name (guest=)?$tag-" | sed 's/^/process /'
     ls -d /dev/shm/"$tag"-* 2>/dev/null | sed 's/^/shm /'
     ls -d /tmp/"$tag".* 2>/dev/null | sed 's/^/rundir /'
     return 0
