@@ -34,7 +34,7 @@ struct FtAgentBackend {
     void (*close)(FtAgent *agent);
     /*
      * Starts the VM's QEMU here. pool == NULL: a primary that boots;
-     * otherwise a standby, paused (-S), its RAM block "ram" mapped from
+     * otherwise a standby, paused, its RAM block ram_block mapped from
      * the pool's base image at ram_offset (share=off). Sets vm->pid and
      * vm->qmp_path; the QMP socket exists when it returns TRUE.
      */

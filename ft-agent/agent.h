@@ -16,6 +16,7 @@
  *   agent-decide.c    the decision table (pure; unit-tested row by row)
  *   agent-failover.c  fence + promote + announce, the timeline
  *   agent-rest.c      REST API, /metrics, on TCP and the control socket
+ *   agent-notify.c    cloud notifications (Masakari), from an outbox on disk
  */
 #pragma once
 

@@ -16,7 +16,8 @@
 #      domain on host-a).
 #   3. virt-ft ft-failover --force on host-b: planned switchover back to
 #      host-a, no acknowledged value lost, the guest runs on (not paused).
-#   4. an aborted switchover (prepare, then abort): the primary runs on,
+#   4. an aborted switchover (virt-ft ft-failover --prepare-only, then
+#      --abort): the primary runs on,
 #      protected, on host-a; virt-ft ft-failover refuses without a tty and
 #      without --force.
 #   5. (no acknowledged counter value lost over steps 2-4)
@@ -155,8 +156,8 @@ primary_pid() { vmj "$1" | jq -r '."qemu-pid"'; }
 # ---- 1. enable, start, protected -------------------------------------------
 vft a ft-enable "$vm" --standby-host host-b >"$QFT_RUN/enable-a.txt" ||
     qft_die "virt-ft ft-enable on host-a failed: $(cat "$QFT_RUN/enable-a.txt")"
-lv_virsh a metadata "$vm" urn:qemu-ft:domain:1 | grep -q 'standby host="host-b"' ||
-    qft_die "virsh metadata does not show the FT element: $(lv_virsh a metadata "$vm" urn:qemu-ft:domain:1)"
+meta=$(lv_virsh a metadata "$vm" urn:qemu-ft:domain:1)
+grep -q 'standby host="host-b"' <<<"$meta" || qft_die "virsh metadata does not show the FT element: $meta"
 ok "virt-ft ft-enable on host-a; virsh metadata shows the element"
 agent_up a
 agent_up b
@@ -190,6 +191,9 @@ kill -9 "$(primary_pid a)"
 wait_vm b '.role == "primary"' 60
 agent_client_more 30 120
 wait_domstate b running 10
+info=$(lv_virsh b dominfo "$vm")
+grep -Eq '^Persistent: +yes' <<<"$info" ||
+    qft_die "the promoted domain is not host-b's persistent domain: $info"
 status=$(vft b ft-status "$vm")
 grep -Eq '^Role: +primary' <<<"$status" || qft_die "ft-status on host-b after the failover: $status"
 ok "kill -9 of host-a's QEMU: host-b's domain runs it ($(vmj b | jq -c '.timelines[-1] | {source, epoch}'))"
@@ -208,15 +212,16 @@ ok "virt-ft ft-failover --force on host-b: the VM runs on host-a, not paused ($(
 wait_vm a '.protection == "protected"' 300
 
 # ---- 4. an aborted switchover ---------------------------------------------------
-r=$(api a "/v1/vms/$vm/switchover" -X POST -d '{"phase": "prepare"}')
-[ "$(jq -r .phase <<<"$r")" = prepared ] || qft_die "switchover prepare: $r"
+vft a ft-failover "$vm" --force --prepare-only >"$QFT_RUN/prepare.txt" 2>&1 ||
+    qft_die "virt-ft ft-failover --prepare-only: $(cat "$QFT_RUN/prepare.txt")"
+vmj a | jq -e '."switchover-prepared"' >/dev/null || qft_die "the agent has no prepared switchover: $(vmj a | jq -c 'del(.timelines)')"
 [ "$(domstate a)" = paused ] || qft_die "a prepared switchover leaves the primary '$(domstate a)', not paused"
-r=$(api a "/v1/vms/$vm/switchover" -X POST -d '{"phase": "abort"}')
-[ "$(jq -r .phase <<<"$r")" = aborted ] || qft_die "switchover abort: $r"
+vft a ft-failover "$vm" --abort >"$QFT_RUN/abort.txt" 2>&1 ||
+    qft_die "virt-ft ft-failover --abort: $(cat "$QFT_RUN/abort.txt")"
 wait_domstate a running 10
 agent_client_more 30 60
-wait_vm a '.role == "primary" and .protection == "protected"' 30
-ok "a prepared switchover (paused at epoch $(jq -r .epoch <<<"$r")), aborted: host-a runs on, protected"
+wait_vm a '.role == "primary" and .protection == "protected" and (."switchover-prepared" | not)' 30
+ok "a prepared switchover ($(head -n1 "$QFT_RUN/prepare.txt")), aborted: host-a runs on, protected"
 if vft a ft-failover "$vm" </dev/null >"$QFT_RUN/notty.txt" 2>&1; then
     qft_die "virt-ft ft-failover without a tty or --force went ahead"
 fi
