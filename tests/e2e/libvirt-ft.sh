@@ -17,9 +17,9 @@
 #   3. virt-ft ft-failover --force on host-b: planned switchover back to
 #      host-a, no acknowledged value lost, the guest runs on (not paused).
 #   4. an aborted switchover (virt-ft ft-failover --prepare-only, then
-#      --abort): the primary runs on,
-#      protected, on host-a; virt-ft ft-failover refuses without a tty and
-#      without --force.
+#      --abort): the primary runs on, protected; a restarted agent adopts
+#      it; virt-ft ft-failover refuses
+#      without a tty and without --force.
 #   5. (no acknowledged counter value lost over steps 2-4)
 #   6. policy restart: protection ends (pool retired, standby ended);
 #      `virsh start` on host-b while the VM runs on host-a: the hook refuses;
@@ -222,6 +222,14 @@ wait_domstate a running 10
 agent_client_more 30 60
 wait_vm a '.role == "primary" and .protection == "protected" and (."switchover-prepared" | not)' 30
 ok "a prepared switchover ($(head -n1 "$QFT_RUN/prepare.txt")), aborted: host-a runs on, protected"
+# an agent restart adopts the running primary (its QMP proxy anew)
+pid=$(primary_pid a)
+kill -9 "$(cat "$QFT_RUN/a/agent.pid")"
+agent_up a
+wait_vm a '.role == "primary" and .protection == "protected"' 30
+[ "$(primary_pid a)" = "$pid" ] || qft_die "the restarted agent runs another QEMU ($(primary_pid a), not $pid)"
+agent_client_more 30 60
+ok "host-a's agent killed and restarted: it adopted the primary (pid $pid), still protected"
 if vft a ft-failover "$vm" </dev/null >"$QFT_RUN/notty.txt" 2>&1; then
     qft_die "virt-ft ft-failover without a tty or --force went ahead"
 fi
